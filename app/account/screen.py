@@ -1,0 +1,114 @@
+"""The Two-Factor Authentication screen: which step to show and with what."""
+
+from flask import current_app, session
+from flask_login import current_user
+
+from app import signin_session
+from app.auth import trust_cookie
+from app.forms import field
+from app.htmx import render
+from app.models import VerificationCode
+from app.extensions import db
+from app.security import SecurityError, codes, devices, signin
+from app.security.phones import allowed_regions, calling_code_choices, mask
+from app.sms import SmsSendError
+from app.web import client
+
+STEPS = ("off", "verify", "on", "change", "disable")
+
+
+def current_step() -> str:
+    """Pick the step from the user's state and any flow under way."""
+    if session.get(signin_session.FLOW):
+        return "verify"
+    return "on" if current_user.two_factor_enabled else "off"
+
+
+def phone_form() -> dict:
+    """Echo what the user typed so a correction doesn't mean retyping."""
+    return {"country": field("country", 4), "phone": field("phone", 40)}
+
+
+def start_flow(purpose: str, code: VerificationCode) -> None:
+    """Remember which code the screen is waiting for (never the code itself)."""
+    session[signin_session.FLOW] = {
+        "purpose": purpose,
+        "code_id": code.id,
+        "masked": mask(code.phone_e164),
+    }
+
+
+def resend(flow: dict, who, host: str | None) -> VerificationCode:
+    """Send a new code to the number of the flow under way."""
+    previous = db.session.get(VerificationCode, flow["code_id"])
+    if previous is None or previous.user_id != current_user.id:
+        raise SecurityError("Start again: send a new code.")
+    return codes.send_code(current_user, flow["purpose"], previous.phone_e164, who, host)
+
+
+def require_recent_password() -> None:
+    """Demand the password when the last full authentication is over 15 minutes old."""
+    if signin_session.recently_authenticated():
+        return
+    password = field("password", 1024, strip=False)
+    if not password:
+        raise SecurityError("For your security, enter your password to continue.", field="password")
+    try:
+        signin.check_password(current_user.email, password, client())
+    except SecurityError as exc:
+        raise SecurityError(
+            "That password isn't right." if isinstance(exc, signin.SignInFailed) else exc.message,
+            field="password", retry_after=exc.retry_after,
+        )
+    signin_session.mark_reauthenticated()
+
+
+def _context(step: str, error=None, notice=None, form=None) -> dict:
+    cfg = current_app.config
+    regions = allowed_regions(cfg["SMS_ALLOWED_COUNTRIES"])
+    flow = session.get(signin_session.FLOW) or {}
+    message = error.message if isinstance(error, SecurityError) else (
+        error.user_message if isinstance(error, SmsSendError) else error)
+    return {
+        "step": step,
+        "error": message,
+        "error_field": getattr(error, "field", None),
+        "notice": notice,
+        "form": form or {"country": cfg["DEFAULT_COUNTRY"], "phone": ""},
+        "countries": calling_code_choices(regions),
+        "masked": mask(current_user.phone_e164),
+        "flow": flow,
+        "resend_wait": codes.seconds_until_resend(current_user, flow["purpose"]) if flow else 0,
+        "needs_password": not signin_session.recently_authenticated(),
+        **_devices_context(),
+    }
+
+
+def _devices_context() -> dict:
+    this = devices.find_trusted(current_user, trust_cookie.read()) if current_user.two_factor_enabled else None
+    listed = devices.list_devices(current_user) if current_user.two_factor_enabled else []
+    return {"devices": listed, "this_device_id": this.id if this else None}
+
+
+def _status_for(error) -> int:
+    if error is None:
+        return 200
+    if isinstance(error, SmsSendError):
+        return 503
+    return getattr(error, "status", 422)
+
+
+def respond(step: str, *, error=None, notice=None, form=None):
+    """Render the screen (full page) or its partial (htmx) at the given step."""
+    context = _context(step, error, notice, form)
+    response = render("account/two_factor.html", "account/_twofactor.html", _status_for(error), **context)
+    retry = getattr(error, "retry_after", None)
+    if retry:
+        response.headers["Retry-After"] = str(retry)
+    return response
+
+
+def respond_devices(notice: str | None = None):
+    """Render the trusted-browsers list (htmx) or the whole screen."""
+    context = _context(current_step(), notice=notice)
+    return render("account/two_factor.html", "account/_devices.html", 200, **context)

@@ -1,0 +1,178 @@
+"""Sign up, sign in (password, then code), sign out."""
+
+from flask import Blueprint, current_app, flash, redirect, request, url_for
+from flask_login import current_user
+
+from app import signin_session
+from app.auth import trust_cookie
+from app.extensions import db, limiter
+from app.forms import checkbox, field, safe_next
+from app.htmx import hx_redirect, render
+from app.models import User
+from app.security import SecurityError, accounts, audit, codes, devices, signin
+from app.security.phones import mask
+from app.web import client, request_host
+
+bp = Blueprint("auth", __name__)
+
+
+def _signin_limit() -> str:
+    return current_app.config["RATELIMIT_SIGNIN"]
+
+
+@bp.get("/")
+def index():
+    """Send people to their account or to sign in."""
+    target = "account.settings" if current_user.is_authenticated else "auth.sign_in"
+    return redirect(url_for(target))
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit(_signin_limit, methods=["POST"])
+def sign_up():
+    """Create an account; a taken email gets the same answer as a new one."""
+    if current_user.is_authenticated:
+        return redirect(url_for("account.settings"))
+    errors, email = {}, field("email", 320)
+    if request.method == "POST":
+        password = field("password", 1024, strip=False)
+        if password != field("confirm", 1024, strip=False):
+            errors["confirm"] = "The passwords don't match."
+        else:
+            try:
+                accounts.create_user(email, password, client())
+            except accounts.AccountExists:
+                pass  # Answer as for a new account: sign-up must not reveal who has one.
+            except SecurityError as exc:
+                errors[exc.field or "form"] = exc.message
+        if not errors:
+            flash("Your account is ready. Sign in with your email and password.", "success")
+            return hx_redirect(url_for("auth.sign_in"))
+    return render("auth/signup.html", "auth/_signup_form.html", 422 if errors else 200,
+                  errors=errors, email=email)
+
+
+@bp.route("/signin", methods=["GET", "POST"])
+@limiter.limit(_signin_limit, methods=["POST"])
+def sign_in():
+    """Check email and password, then sign in or ask for a code."""
+    next_url = safe_next(request.values.get("next"))
+    if current_user.is_authenticated:
+        return redirect(next_url or url_for("account.settings"))
+    email, error, status = field("email", 320), None, 200
+    if request.method == "POST":
+        try:
+            user = signin.check_password(email, field("password", 1024, strip=False), client())
+        except SecurityError as exc:
+            error, status = exc.message, exc.status
+        else:
+            return _after_password(user, email, next_url)
+    return render("auth/signin.html", "auth/_signin_form.html", status,
+                  error=error, email=email, next_url=next_url)
+
+
+def _after_password(user: User, email: str, next_url: str | None):
+    outcome = signin.after_password(user, trust_cookie.read(), client(), request_host())
+    if not outcome.needs_code:
+        signin.complete(user, client(), email)
+        signin_session.complete_sign_in(user)
+        return hx_redirect(next_url or url_for("account.settings"))
+    signin_session.begin_pending(user, outcome.code_id, next_url=next_url)
+    if outcome.send_error:
+        flash(outcome.send_error, "error")
+    return hx_redirect(url_for("auth.verify"))
+
+
+def _pending_user() -> tuple[dict, User] | tuple[None, None]:
+    state = signin_session.pending()
+    user = db.session.get(User, state["uid"]) if state else None
+    if user is None or user.session_version != state["ver"] or user.is_locked or not user.two_factor_enabled:
+        return None, None
+    return state, user
+
+
+@bp.route("/signin/verify", methods=["GET", "POST"])
+def verify():
+    """Take the SMS code of a pending sign-in."""
+    state, user = _pending_user()
+    if user is None:
+        signin_session.end()
+        return hx_redirect(url_for("auth.sign_in"))
+    error, status = None, 200
+    if request.method == "POST":
+        try:
+            signin.verify_signin_code(user, state["code_id"], field("code", 32), client())
+        except SecurityError as exc:
+            error, status = exc.message, exc.status
+        else:
+            return _finish_with_code(user, state, trust=checkbox("trust"))
+    return _verify_screen(user, state, error=error, status=status)
+
+
+def _finish_with_code(user: User, state: dict, *, trust: bool, method: str = "sms"):
+    token = devices.trust_browser(user, client())[0] if trust else None
+    signin.complete(user, client(), method=method)
+    signin_session.complete_sign_in(user, password_at=state["auth_at"])
+    response = hx_redirect(state.get("next") or url_for("account.settings"))
+    if token:
+        trust_cookie.set_on(response, token)
+    return response
+
+
+def _verify_screen(user: User, state: dict, *, error=None, notice=None, status=200):
+    return render("auth/verify.html", "auth/_verify.html", status, error=error, notice=notice,
+                  masked=mask(user.phone_e164), has_code=bool(state.get("code_id")),
+                  resend_wait=codes.seconds_until_resend(user, codes.SIGN_IN))
+
+
+@bp.post("/signin/resend")
+def resend():
+    """Send a fresh sign-in code (the old one dies)."""
+    state, user = _pending_user()
+    if user is None:
+        signin_session.end()
+        return hx_redirect(url_for("auth.sign_in"))
+    outcome = signin.send_signin_code(user, client(), request_host())
+    signin_session.set_pending_code(outcome.code_id)
+    state = signin_session.pending()
+    if outcome.send_error:
+        return _verify_screen(user, state, error=outcome.send_error, status=429 if outcome.retry_after else 503)
+    return _verify_screen(user, state, notice="We sent a new code. Earlier codes no longer work.")
+
+
+@bp.post("/signin/cancel")
+def cancel():
+    """Abandon a pending sign-in."""
+    signin_session.end()
+    return hx_redirect(url_for("auth.sign_in"))
+
+
+@bp.post("/signout")
+def sign_out():
+    """End this session; a trusted browser stays trusted."""
+    if current_user.is_authenticated:
+        audit.record(audit.SIGNOUT, client(), user=current_user)
+        db.session.commit()
+    signin_session.end()
+    flash("You're signed out.", "success")
+    response = hx_redirect(url_for("auth.sign_in"))
+    # Not "cookies": that would delete the trust cookie too (see DESIGN.md).
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response
+
+
+@bp.post("/signout/completely")
+def sign_out_completely():
+    """End this session and forget this browser."""
+    if current_user.is_authenticated:
+        device = devices.find_trusted(current_user, trust_cookie.read())
+        if device is not None:
+            devices.forget(current_user, device.id, client())
+        audit.record(audit.SIGNOUT_COMPLETELY, client(), user=current_user)
+        db.session.commit()
+    signin_session.end()
+    flash("You're signed out and this browser is forgotten.", "success")
+    response = hx_redirect(url_for("auth.sign_in"))
+    trust_cookie.clear_on(response)
+    response.headers["Clear-Site-Data"] = '"cookies", "storage"'
+    return response

@@ -1,0 +1,138 @@
+"""Configuration loading and extension wiring for create_app."""
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+
+from app.extensions import csrf, db, limiter, login_manager, migrate, sess
+
+
+class ConfigError(RuntimeError):
+    """Raised when the configuration is unsafe or incomplete."""
+
+
+def load_config(app: Flask, test_config: dict | None) -> None:
+    """Layer defaults, instance file, FLASK_* environment and test_config."""
+    app.config.from_object("app.config")
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env()
+    if test_config:
+        app.config.update(test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    _ensure_secret_key(app)
+    _derive_settings(app)
+    if app.config["APP_ENV"] == "production":
+        _check_production(app)
+
+
+def _ensure_secret_key(app: Flask) -> None:
+    if app.config.get("SECRET_KEY"):
+        return
+    if app.config["APP_ENV"] == "production":
+        raise ConfigError("SECRET_KEY must be set in production (FLASK_SECRET_KEY).")
+    # Development: generate once, keep it in instance/config.py so sessions survive restarts.
+    key = secrets.token_hex(32)
+    path = Path(app.instance_path) / "config.py"
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(f"\n# Generated on first run; keep it secret.\nSECRET_KEY = {key!r}\n")
+    os.chmod(path, 0o600)
+    app.config["SECRET_KEY"] = key
+
+
+def _derive_settings(app: Flask) -> None:
+    cfg = app.config
+    if not cfg.get("SQLALCHEMY_DATABASE_URI"):
+        cfg["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
+            app.instance_path, "app.db"
+        )
+    if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"].setdefault(
+            "connect_args", {"timeout": cfg["SQLITE_BUSY_TIMEOUT_MS"] / 1000}
+        )
+    else:
+        cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    cfg["PERMANENT_SESSION_LIFETIME"] = timedelta(seconds=cfg["SESSION_IDLE_TIMEOUT"])
+    cfg["SESSION_PERMANENT"] = True
+    session_type = str(cfg["SESSION_TYPE"]).lower()
+    if session_type == "redis":
+        import redis
+
+        if not cfg.get("SESSION_REDIS"):
+            if not cfg.get("SESSION_REDIS_URL"):
+                raise ConfigError("SESSION_TYPE=redis needs SESSION_REDIS_URL.")
+            cfg["SESSION_REDIS"] = redis.Redis.from_url(
+                cfg["SESSION_REDIS_URL"], socket_timeout=2, socket_connect_timeout=2
+            )
+    elif session_type == "cachelib":
+        from cachelib.file import FileSystemCache
+
+        directory = cfg.get("SESSION_FILE_DIR") or os.path.join(
+            app.instance_path, "sessions"
+        )
+        cfg["SESSION_FILE_DIR"] = directory
+        if not cfg.get("SESSION_CACHELIB"):
+            # threshold=0: never evict live sessions to make room.
+            cfg["SESSION_CACHELIB"] = FileSystemCache(directory, threshold=0, mode=0o600)
+    else:
+        raise ConfigError(f"Unsupported SESSION_TYPE {cfg['SESSION_TYPE']!r}.")
+    cfg["SESSION_TYPE"] = session_type
+    if cfg["LOG_JSON"] is None:
+        cfg["LOG_JSON"] = cfg["APP_ENV"] == "production"
+    if cfg["APP_ENV"] == "production":
+        cfg["SESSION_COOKIE_SECURE"] = True
+        # __Host- cookies: Secure, no Domain, Path=/ -- cannot be set by a subdomain.
+        if not cfg["SESSION_COOKIE_NAME"].startswith("__Host-"):
+            cfg["SESSION_COOKIE_NAME"] = "__Host-" + cfg["SESSION_COOKIE_NAME"]
+        if not cfg["TRUST_COOKIE_NAME"].startswith("__Host-"):
+            cfg["TRUST_COOKIE_NAME"] = "__Host-" + cfg["TRUST_COOKIE_NAME"]
+
+
+def _check_production(app: Flask) -> None:
+    cfg = app.config
+    if len(str(cfg["SECRET_KEY"])) < 32:
+        raise ConfigError("SECRET_KEY must be at least 32 characters in production.")
+    if cfg["SMS_BACKEND"] not in ("vonage",):
+        raise ConfigError("Production needs SMS_BACKEND=vonage; console/memory are for development.")
+    if not (cfg["VONAGE_API_KEY"] and cfg["VONAGE_API_SECRET"]):
+        raise ConfigError("SMS_BACKEND=vonage needs VONAGE_API_KEY and VONAGE_API_SECRET.")
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind each extension to the app."""
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    sess.init_app(app)
+    limiter.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", _sqlite_pragmas)
+            event.listen(db.engine, "begin", _sqlite_begin_immediate)
+    from app import auth_loader  # noqa: F401  (registers the user loader)
+    from app.sms import init_sms
+
+    init_sms(app)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # WAL lets readers run beside one writer; the busy timeout waits instead of failing.
+    # SQLAlchemy emits BEGIN itself (below), so the driver must not.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _sqlite_begin_immediate(conn) -> None:
+    # A deferred transaction that reads, then writes, fails at once with "database is
+    # locked" when another writer got in between; taking the write lock up front makes
+    # it wait for the busy timeout instead.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,54 @@
+"""Flask commands: users create / set-staff, cleanup."""
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from app.extensions import db
+from app.security import SecurityError, accounts, audit, maintenance
+from app.security.audit import SYSTEM
+
+users_cli = AppGroup("users", help="Manage user accounts.")
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--password", help="Password (prompted when omitted).")
+@click.option("--staff", is_flag=True, help="Give the support staff role.")
+def create_user(email: str, password: str | None, staff: bool) -> None:
+    """Create a user account."""
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = accounts.create_user(email, password, SYSTEM, is_staff=staff)
+    except SecurityError as exc:
+        raise click.ClickException(exc.message)
+    click.echo(f"Created {'staff ' if staff else ''}user {user.email}")
+
+
+@users_cli.command("set-staff")
+@click.argument("email")
+@click.option("--off", is_flag=True, help="Remove the staff role instead.")
+def set_staff(email: str, off: bool) -> None:
+    """Grant (or with --off revoke) the staff role."""
+    user = accounts.find_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No user {email}")
+    user.is_staff = not off
+    accounts.end_all_sessions(user)
+    audit.record(audit.STAFF_REVOKED if off else audit.STAFF_GRANTED, SYSTEM, user=user)
+    db.session.commit()
+    click.echo(f"{user.email} is {'no longer ' if off else 'now '}staff")
+
+
+@click.command("cleanup")
+def cleanup() -> None:
+    """Delete expired codes, trusted browsers and session files (idempotent)."""
+    counts = maintenance.cleanup()
+    click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
+
+
+def register_commands(app: Flask) -> None:
+    """Attach the CLI groups."""
+    app.cli.add_command(users_cli)
+    app.cli.add_command(cleanup)

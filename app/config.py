@@ -1,0 +1,79 @@
+"""Safe defaults for every configuration key; no secrets live here.
+
+Layers, last wins: this module -> instance/config.py -> FLASK_* environment
+variables -> test_config. Every key is listed in the README's configuration table.
+"""
+
+from datetime import timedelta
+
+# Deployment profile: "development", "production" or "testing".
+APP_ENV = "development"
+APP_NAME = "Health Records"
+
+# Filled in by load_config: a generated key in development, required in production.
+SECRET_KEY = None
+SECRET_KEY_FALLBACKS: list[str] = []
+
+# Database: SQLite file in instance/ unless a URI is configured.
+SQLALCHEMY_DATABASE_URI = None
+SQLITE_BUSY_TIMEOUT_MS = 15000
+
+# Server-side sessions: "cachelib" (files in instance/sessions) or "redis".
+SESSION_TYPE = "cachelib"
+SESSION_REDIS_URL = None
+SESSION_FILE_DIR = None
+# Session ids are 32 random bytes from secrets; signing them adds nothing.
+SESSION_USE_SIGNER = False
+SESSION_KEY_PREFIX = "session:"
+SESSION_COOKIE_NAME = "session"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = False
+SESSION_IDLE_TIMEOUT = 30 * 60
+SESSION_ABSOLUTE_TIMEOUT = 12 * 60 * 60
+PERMANENT_SESSION_LIFETIME = timedelta(seconds=SESSION_IDLE_TIMEOUT)
+
+# CSRF tokens live as long as the session that holds them.
+WTF_CSRF_TIME_LIMIT = None
+
+# Requests bodies above this many bytes are refused with 413.
+MAX_CONTENT_LENGTH = 64 * 1024
+
+# Two-factor rules.
+CODE_TTL_SECONDS = 10 * 60
+CODE_MAX_ATTEMPTS = 5
+CODE_RESEND_COOLDOWN_SECONDS = 30
+SMS_MAX_PER_USER_PER_HOUR = 5
+SMS_MAX_PER_NUMBER_PER_HOUR = 5
+CODE_FAILURE_CAP = 100
+PENDING_SIGNIN_TTL_SECONDS = 10 * 60
+REAUTH_MAX_AGE_SECONDS = 15 * 60
+SIGNIN_FAILURES_PER_HOUR = 10
+WRONG_CODE_NOTICE_AFTER = 3
+
+# Trusted browsers.
+TRUST_COOKIE_NAME = "trusted_device"
+TRUSTED_DEVICE_DAYS = 90
+
+# Phone numbers.
+DEFAULT_COUNTRY = "US"
+SMS_ALLOWED_COUNTRIES = "US,CA,GB,IE,AU,NZ,DE,FR,NL,SE"
+
+# SMS delivery: "console" (development), "vonage" or "memory" (tests).
+SMS_BACKEND = "console"
+VONAGE_API_KEY = None
+VONAGE_API_SECRET = None
+VONAGE_SMS_FROM = "HealthRec"
+VONAGE_REST_HOST = None
+VONAGE_TIMEOUT = 10
+
+# Per-IP and global request limits (Flask-Limiter); product caps above stay on regardless.
+RATELIMIT_ENABLED = True
+RATELIMIT_STORAGE_URI = "memory://"
+RATELIMIT_HEADERS_ENABLED = True
+RATELIMIT_SIGNIN = "20 per minute"
+RATELIMIT_SMS_PER_IP = "20 per hour"
+RATELIMIT_SMS_GLOBAL = "120 per minute"
+
+# Structured JSON security log lines (on by default in production).
+LOG_JSON = None

@@ -1,0 +1,72 @@
+"""Friendly error pages for every error status; never a stack trace."""
+
+import logging
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from app.htmx import is_htmx
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: ("Bad request", "Something in that request wasn't right. Go back, reload the page and try again."),
+    403: ("Not allowed", "You don't have permission to do that."),
+    404: ("Page not found", "We couldn't find that page. Check the address or go back to your account."),
+    405: ("Not allowed", "That action isn't available here."),
+    413: ("Too much data", "That request was too large. Shorten what you entered and try again."),
+    429: ("Too many requests", "You've made too many requests. Wait a little and try again."),
+    500: ("Something went wrong", "Sorry, something went wrong on our side. Try again in a moment."),
+    503: ("Temporarily unavailable", "The service is briefly unavailable. Try again in a minute."),
+}
+
+
+def render_error(status: int, message: str | None = None, retry_after: int | None = None):
+    """Render the error page (or an alert fragment for htmx) with the right status."""
+    title, default = MESSAGES.get(status, MESSAGES[500] if status >= 500 else MESSAGES[400])
+    context = {"status": status, "title": title, "message": message or default}
+    if is_htmx():
+        response = render_template("errors/_alert.html", **context), status
+        headers = {"HX-Retarget": "#alerts", "HX-Reswap": "innerHTML"}
+    else:
+        response = render_template("errors/error.html", **context), status
+        headers = {}
+    if retry_after:
+        headers["Retry-After"] = str(retry_after)
+    return response[0], response[1], headers
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Answer every HTTP error and any unexpected exception with a clean page."""
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_error(400, "Your form expired or came from somewhere else. Reload the page and try again.")
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        retry = None
+        if error.code == 429:
+            retry = getattr(getattr(error, "limit", None), "reset_at", None)
+            message = "Too many requests from your network. Wait a minute and try again."
+            return render_error(429, message)
+        return render_error(error.code or 500, None, retry)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        from app.extensions import db
+
+        db.session.rollback()
+        if _is_store_outage(error):
+            log.error("Session or database store unavailable: %s", type(error).__name__)
+            return render_error(503)
+        log.exception("Unhandled error on %s %s", request.method, request.path)
+        return render_error(500)
+
+
+def _is_store_outage(error: Exception) -> bool:
+    import redis
+    from sqlalchemy.exc import OperationalError
+
+    return isinstance(error, (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OperationalError))

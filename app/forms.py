@@ -1,0 +1,33 @@
+"""Reading form fields: bounded, unicode-normalised, never trusted."""
+
+import unicodedata
+from urllib.parse import urlsplit
+
+from flask import request
+
+
+def field(name: str, max_length: int = 256, *, strip: bool = True) -> str:
+    """Return a form field, NFC-normalised and cut to max_length (missing -> "")."""
+    value = request.form.get(name, "", type=str)
+    value = unicodedata.normalize("NFC", value)
+    if strip:
+        value = value.strip()
+    return value[:max_length]
+
+
+def checkbox(name: str) -> bool:
+    """Return whether a checkbox was ticked."""
+    return request.form.get(name) in ("on", "1", "true", "yes")
+
+
+def safe_next(target: str | None) -> str | None:
+    """Accept only a local path (no scheme, host, or protocol-relative tricks)."""
+    if not target or len(target) > 512:
+        return None
+    target = target.strip()
+    if "\\" in target or any(ord(c) < 32 for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target

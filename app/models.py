@@ -1,0 +1,123 @@
+"""Typed SQLAlchemy models: data only, no business logic, no commits."""
+
+from datetime import UTC, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+
+
+def utcnow() -> datetime:
+    """Return the current time in UTC (naive, as stored)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_staff: Mapped[bool] = mapped_column(default=False)
+    # Bumped to end every session of this user at its next request.
+    session_version: Mapped[int] = mapped_column(default=1)
+    # E.164; two-factor is on exactly when a verified number is set.
+    phone_e164: Mapped[str | None] = mapped_column(String(20), index=True)
+    phone_last4: Mapped[str | None] = mapped_column(String(4), index=True)
+    locked_at: Mapped[datetime | None]
+    consecutive_code_failures: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_sign_in_at: Mapped[datetime | None]
+
+    trusted_devices: Mapped[list["TrustedDevice"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @property
+    def two_factor_enabled(self) -> bool:
+        return self.phone_e164 is not None
+
+    @property
+    def is_locked(self) -> bool:
+        return self.locked_at is not None
+
+    def get_id(self) -> str:
+        # The version makes old sessions invalid once it is bumped.
+        return f"{self.id}:{self.session_version}"
+
+
+class VerificationCode(db.Model):
+    __tablename__ = "verification_codes"
+    __table_args__ = (
+        Index("ix_codes_user_created", "user_id", "created_at"),
+        Index("ix_codes_phone_created", "phone_e164", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(String(20))
+    phone_e164: Mapped[str] = mapped_column(String(20))
+    digest: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    expires_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(default=0)
+    consumed_at: Mapped[datetime | None]
+    # Set when a resend replaces the code or the flow is abandoned.
+    revoked_at: Mapped[datetime | None]
+
+
+class TrustedDevice(db.Model):
+    __tablename__ = "trusted_devices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    ip: Mapped[str | None] = mapped_column(String(45))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+    user: Mapped[User] = relationship(back_populates="trusted_devices")
+
+
+class RecoveryCode(db.Model):
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]
+
+
+class SecurityEvent(db.Model):
+    """Append-only audit record; nothing updates or deletes these rows."""
+
+    __tablename__ = "security_events"
+    __table_args__ = (
+        Index("ix_events_user_created", "user_id", "created_at"),
+        Index("ix_events_type_created", "type", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    type: Mapped[str] = mapped_column(String(40))
+    # Keyed digest of the email a sign-in attempt named, known account or not.
+    subject: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+    details: Mapped[str | None] = mapped_column(Text)

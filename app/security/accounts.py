@@ -1,0 +1,93 @@
+"""Accounts: sign up, change password, end sessions, lock and unlock."""
+
+import unicodedata
+
+from sqlalchemy import func, select, update
+
+from app.extensions import db
+from app.models import User, utcnow
+from app.security import SecurityError, audit, devices
+from app.security.audit import Client
+from app.security.passwords import hash_password, password_problems, verify_password
+
+MAX_EMAIL = 254
+
+
+class AccountExists(SecurityError):
+    """The email is taken; views must answer exactly as for a new account."""
+
+    def __init__(self, email: str) -> None:
+        super().__init__("An account with that email already exists.", field="email")
+
+
+def normalise_email(raw: str) -> str:
+    """Fold case and whitespace so one address has one spelling."""
+    return unicodedata.normalize("NFKC", (raw or "")).strip().lower()
+
+
+def email_problem(email: str) -> str | None:
+    """Return why an (already normalised) email is unusable, or None."""
+    if not email:
+        return "Enter your email address."
+    if len(email) > MAX_EMAIL:
+        return "That email address is too long."
+    local, at, domain = email.rpartition("@")
+    if not at or not local or "." not in domain or domain.startswith(".") or domain.endswith("."):
+        return "Enter a valid email address, like name@example.com."
+    if any(ch.isspace() or ch in "<>()[]\\,;:\"" for ch in email):
+        return "Enter a valid email address, like name@example.com."
+    return None
+
+
+def find_by_email(email: str) -> User | None:
+    """Look a user up by normalised email."""
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def create_user(email: str, password: str, client: Client, *, is_staff: bool = False,
+                check_password: bool = True) -> User:
+    """Create an account or raise SecurityError with the reason."""
+    email = normalise_email(email)
+    problem = email_problem(email)
+    if problem:
+        raise SecurityError(problem, field="email")
+    if check_password:
+        problems = password_problems(password, email)
+        if problems:
+            raise SecurityError(problems[0], field="password")
+    password_hash = hash_password(password)
+    if db.session.scalar(select(func.count()).select_from(User).where(User.email == email)):
+        raise AccountExists(email)
+    user = User(email=email, password_hash=password_hash, is_staff=is_staff)
+    db.session.add(user)
+    db.session.flush()
+    audit.record(audit.SIGNUP, client, user=user)
+    db.session.commit()
+    return user
+
+
+def end_all_sessions(user: User) -> None:
+    """Bump the session version so every session of the user ends at its next request."""
+    db.session.execute(
+        update(User).where(User.id == user.id).values(session_version=User.session_version + 1)
+    )
+    db.session.refresh(user)
+
+
+def change_password(user: User, current: str, new: str, confirm: str, client: Client) -> None:
+    """Replace the password, forget trusted browsers and end every session."""
+    if not verify_password(user.password_hash, current):
+        raise SecurityError("Your current password isn't right.", field="current")
+    if new != confirm:
+        raise SecurityError("The new passwords don't match.", field="confirm")
+    problems = password_problems(new, user.email)
+    if problems:
+        raise SecurityError(problems[0], field="new")
+    if verify_password(user.password_hash, new):
+        raise SecurityError("Choose a password different from your current one.", field="new")
+    user.password_hash = hash_password(new)
+    user.password_changed_at = utcnow()
+    devices.forget_all(user, client, reason="password changed")
+    end_all_sessions(user)
+    audit.record(audit.PASSWORD_CHANGED, client, user=user)
+    db.session.commit()

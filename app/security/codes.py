@@ -1,0 +1,212 @@
+"""One-time SMS codes: issue, send, verify; limits counted from database rows."""
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from app.extensions import db
+from app.models import User, VerificationCode, utcnow
+from app.security import RateLimited, SecurityError, audit
+from app.security.audit import Client
+from app.sms import SmsSendError, get_sender
+
+SETUP = "setup"
+SIGN_IN = "signin"
+NUMBER_CHANGE = "number_change"
+PURPOSES = (SETUP, SIGN_IN, NUMBER_CHANGE)
+
+
+def _cfg(key: str) -> int:
+    return int(current_app.config[key])
+
+
+def _digest(plain: str, *, purpose: str, user_id: int, phone: str) -> str:
+    # The digest binds the code to its purpose, user and number.
+    key = current_app.config["SECRET_KEY"].encode()
+    msg = f"otp|{purpose}|{user_id}|{phone}|{plain}".encode()
+    return hmac.new(key, msg, hashlib.sha256).hexdigest()
+
+
+def normalise_code(raw: str) -> str | None:
+    """Return the six digits of user input (spaces and dashes allowed), or None."""
+    cleaned = "".join(ch for ch in (raw or "")[:32] if ch not in " -\u00a0\t")
+    if len(cleaned) == 6 and cleaned.isascii() and cleaned.isdigit():
+        return cleaned
+    return None
+
+
+def seconds_until_resend(user: User, purpose: str, now: datetime | None = None) -> int:
+    """Return how long the resend cooldown of this flow still runs (0 when free)."""
+    now = now or utcnow()
+    last = db.session.scalar(
+        select(func.max(VerificationCode.created_at)).where(
+            VerificationCode.user_id == user.id, VerificationCode.purpose == purpose
+        )
+    )
+    if last is None:
+        return 0
+    free_at = last + timedelta(seconds=_cfg("CODE_RESEND_COOLDOWN_SECONDS"))
+    return max(0, int((free_at - now).total_seconds() + 0.999)) if now < free_at else 0
+
+
+def check_send_allowed(user: User, purpose: str, phone: str, now: datetime | None = None) -> None:
+    """Raise RateLimited when the cooldown or an hourly cap forbids another SMS."""
+    now = now or utcnow()
+    hour_ago = now - timedelta(hours=1)
+    wait = seconds_until_resend(user, purpose, now)
+    if wait:
+        raise RateLimited(f"Please wait {wait} seconds before asking for another code.", retry_after=wait)
+    _check_hourly(VerificationCode.user_id == user.id, _cfg("SMS_MAX_PER_USER_PER_HOUR"), hour_ago, now)
+    _check_hourly(VerificationCode.phone_e164 == phone, _cfg("SMS_MAX_PER_NUMBER_PER_HOUR"), hour_ago, now)
+
+
+def _check_hourly(condition, cap: int, hour_ago: datetime, now: datetime) -> None:
+    rows = db.session.scalars(
+        select(VerificationCode.created_at)
+        .where(condition, VerificationCode.created_at > hour_ago)
+        .order_by(VerificationCode.created_at)
+    ).all()
+    if len(rows) >= cap:
+        # The oldest send in the window must age out before the next is allowed.
+        free_at = rows[len(rows) - cap] + timedelta(hours=1)
+        wait = max(1, int((free_at - now).total_seconds()) + 1)
+        minutes = (wait + 59) // 60
+        raise RateLimited(
+            f"Too many codes were sent. Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
+            retry_after=wait,
+        )
+
+
+def message_text(code: str, host: str | None) -> str:
+    """Compose the SMS: the code, its lifetime, and the WebOTP line for autofill."""
+    minutes = _cfg("CODE_TTL_SECONDS") // 60
+    text = (
+        f"Your {current_app.config['APP_NAME']} verification code is {code}. "
+        f"It expires in {minutes} minutes. Don't share it."
+    )
+    if host:
+        text += f"\n\n@{host.split(':')[0]} #{code}"
+    return text
+
+
+def send_code(user: User, purpose: str, phone: str, client: Client, host: str | None) -> VerificationCode:
+    """Issue a new code and text it; on any failure nothing is left changed."""
+    if purpose not in PURPOSES:
+        raise ValueError(purpose)
+    now = utcnow()
+    _lock_user(user)
+    check_send_allowed(user, purpose, phone, now)
+    plain = f"{secrets.randbelow(10**6):06d}"
+    code = VerificationCode(
+        user_id=user.id,
+        purpose=purpose,
+        phone_e164=phone,
+        created_at=now,
+        expires_at=now + timedelta(seconds=_cfg("CODE_TTL_SECONDS")),
+        digest=_digest(plain, purpose=purpose, user_id=user.id, phone=phone),
+    )
+    db.session.add(code)
+    # Commit before the network call so no database lock is held while we wait on it;
+    # the row counts toward the caps at once, which keeps concurrent sends honest.
+    db.session.commit()
+    try:
+        get_sender().send(phone, message_text(plain, host))
+    except SmsSendError as exc:
+        db.session.delete(code)
+        audit.record(audit.CODE_SEND_FAILED, client, user=user, purpose=purpose, provider=exc.provider_detail[:200])
+        db.session.commit()
+        raise
+    db.session.execute(
+        update(VerificationCode)
+        .where(
+            VerificationCode.user_id == user.id,
+            VerificationCode.purpose == purpose,
+            VerificationCode.id != code.id,
+            VerificationCode.consumed_at.is_(None),
+            VerificationCode.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+    audit.record(audit.CODE_SENT, client, user=user, purpose=purpose)
+    db.session.commit()
+    return code
+
+
+def _lock_user(user: User) -> None:
+    # Serialises sends and checks per user on PostgreSQL; SQLite already serialises writers.
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+
+
+def latest_live_code(user: User, purpose: str) -> VerificationCode | None:
+    """Return the newest unexpired, unused code of this purpose, if any."""
+    return db.session.scalar(
+        select(VerificationCode)
+        .where(
+            VerificationCode.user_id == user.id,
+            VerificationCode.purpose == purpose,
+            VerificationCode.consumed_at.is_(None),
+            VerificationCode.revoked_at.is_(None),
+            VerificationCode.expires_at > utcnow(),
+        )
+        .order_by(VerificationCode.created_at.desc())
+        .limit(1)
+    )
+
+
+def verify_code(user: User, code_id: int | None, purpose: str, raw: str, client: Client) -> VerificationCode:
+    """Consume the code if raw matches; otherwise count the failure and raise."""
+    candidate = normalise_code(raw)
+    if candidate is None:
+        raise SecurityError("Enter the 6-digit code from the text message.")
+    if user.consecutive_code_failures >= _cfg("CODE_FAILURE_CAP"):
+        raise SecurityError("Too many wrong codes on this account. Contact support to get back in.")
+    code = db.session.get(VerificationCode, code_id) if code_id else None
+    if code is None or code.user_id != user.id or code.purpose != purpose:
+        raise SecurityError("That code isn't valid any more. Send a new code.")
+    now = utcnow()
+    if code.consumed_at or code.revoked_at:
+        raise SecurityError("That code has already been used or replaced. Send a new code.")
+    if now >= code.expires_at:
+        raise SecurityError("That code has expired. Send a new code.")
+    max_attempts = _cfg("CODE_MAX_ATTEMPTS")
+    if code.attempts >= max_attempts:
+        raise SecurityError("Too many wrong tries for this code. Send a new code.")
+    expected = _digest(candidate, purpose=purpose, user_id=user.id, phone=code.phone_e164)
+    if hmac.compare_digest(code.digest, expected):
+        # Conditional update: of two concurrent right answers only one consumes the code.
+        won = db.session.execute(
+            update(VerificationCode)
+            .where(VerificationCode.id == code.id, VerificationCode.consumed_at.is_(None),
+                   VerificationCode.attempts < max_attempts)
+            .values(consumed_at=now)
+        ).rowcount
+        if won == 1:
+            db.session.execute(update(User).where(User.id == user.id).values(consecutive_code_failures=0))
+            audit.record(audit.CODE_VERIFIED, client, user=user, purpose=purpose)
+            db.session.refresh(code)
+            return code
+        db.session.rollback()
+        raise SecurityError("That code has already been used or replaced. Send a new code.")
+    return _count_failure(user, code, max_attempts, purpose, client)
+
+
+def _count_failure(user: User, code: VerificationCode, max_attempts: int, purpose: str, client: Client):
+    db.session.execute(
+        update(VerificationCode).where(VerificationCode.id == code.id).values(attempts=VerificationCode.attempts + 1)
+    )
+    db.session.execute(
+        update(User).where(User.id == user.id).values(consecutive_code_failures=User.consecutive_code_failures + 1)
+    )
+    db.session.refresh(code)
+    audit.record(audit.CODE_FAILED, client, user=user, purpose=purpose, attempt=code.attempts)
+    left = max_attempts - code.attempts
+    if left <= 0:
+        audit.record(audit.CODE_LOCKED, client, user=user, purpose=purpose)
+    db.session.commit()
+    if left <= 0:
+        raise SecurityError("Too many wrong tries for this code. Send a new code.")
+    raise SecurityError(f"That code isn't right. {left} {'try' if left == 1 else 'tries'} left.")

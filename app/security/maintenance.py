@@ -1,0 +1,38 @@
+"""Housekeeping that is safe to run from cron on every host."""
+
+import time
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import delete, or_
+
+from app.extensions import db
+from app.models import TrustedDevice, VerificationCode, utcnow
+
+
+def cleanup() -> dict[str, int]:
+    """Delete expired codes, expired devices and stale session files; return counts."""
+    now = utcnow()
+    # Keep an hour of spent codes: the hourly send caps count them.
+    cutoff = now - timedelta(hours=1, minutes=5)
+    codes = db.session.execute(
+        delete(VerificationCode).where(
+            VerificationCode.created_at < cutoff,
+            or_(VerificationCode.expires_at < now, VerificationCode.consumed_at.is_not(None),
+                VerificationCode.revoked_at.is_not(None)),
+        )
+    ).rowcount
+    devices = db.session.execute(delete(TrustedDevice).where(TrustedDevice.expires_at < now)).rowcount
+    db.session.commit()
+    return {"codes": codes or 0, "devices": devices or 0, "sessions": _cleanup_session_files()}
+
+
+def _cleanup_session_files() -> int:
+    cfg = current_app.config
+    if cfg["SESSION_TYPE"] != "cachelib":
+        return 0  # Redis expires sessions by itself.
+    cache = cfg["SESSION_CACHELIB"]
+    before = sum(1 for _ in cache._list_dir())
+    # cachelib's own expiry sweep; each file carries its expiry time.
+    cache._remove_expired(time.time())
+    return max(0, before - sum(1 for _ in cache._list_dir()))

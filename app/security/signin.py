@@ -1,0 +1,160 @@
+"""The sign-in state machine: password, then (if needed) a code, then signed in."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import SecurityEvent, User, utcnow
+from app.security import RateLimited, SecurityError, audit, codes, devices, notify
+from app.security.accounts import normalise_email
+from app.security.audit import Client
+from app.security.passwords import hash_password, needs_rehash, verify_password
+from app.sms import SmsSendError
+
+GENERIC_FAILURE = "Incorrect email or password."
+LOCKED = "This account can't be signed in to right now. Please contact support."
+MAX_THROTTLE_SECONDS = 3600
+
+
+class SignInFailed(SecurityError):
+    """Email or password wrong, or the account cannot sign in."""
+
+
+@dataclass
+class PasswordOutcome:
+    """What follows a correct password."""
+
+    user: User
+    needs_code: bool
+    code_id: int | None = None
+    send_error: str | None = None
+    retry_after: int | None = None
+
+
+def check_password(email: str, password: str, client: Client) -> User:
+    """Return the user for a correct email and password, or raise SignInFailed/RateLimited."""
+    email = normalise_email(email)
+    subject = audit.subject_digest(email)
+    _check_throttle(subject)
+    user = db.session.scalar(select(User).where(User.email == email))
+    # Unknown emails still pay for one hash, so timing doesn't reveal accounts.
+    ok = verify_password(user.password_hash if user else None, password)
+    if not ok:
+        audit.record(audit.SIGNIN_FAILED, client, user=user, subject=subject, reason="password")
+        db.session.commit()
+        _notify_owner_if_throttled(user, subject)
+        raise SignInFailed(GENERIC_FAILURE)
+    if user.is_locked:
+        audit.record(audit.SIGNIN_FAILED, client, user=user, subject=subject, reason="locked")
+        db.session.commit()
+        raise SignInFailed(LOCKED)
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def _recent_failures(subject: str) -> list:
+    since = utcnow() - timedelta(hours=1)
+    last_success = db.session.scalar(
+        select(func.max(SecurityEvent.created_at)).where(
+            SecurityEvent.subject == subject, SecurityEvent.type == audit.SIGNIN_SUCCESS
+        )
+    )
+    if last_success and last_success > since:
+        since = last_success
+    return db.session.scalars(
+        select(SecurityEvent.created_at)
+        .where(SecurityEvent.subject == subject, SecurityEvent.type == audit.SIGNIN_FAILED,
+               SecurityEvent.created_at > since)
+        .order_by(SecurityEvent.created_at)
+    ).all()
+
+
+def _check_throttle(subject: str) -> None:
+    # Throttle by the email named, known or not: same answer for both, so no enumeration.
+    limit = int(current_app.config["SIGNIN_FAILURES_PER_HOUR"])
+    failures = _recent_failures(subject)
+    if len(failures) < limit:
+        return
+    delay = min(MAX_THROTTLE_SECONDS, 30 * 2 ** (len(failures) - limit))
+    free_at = failures[-1] + timedelta(seconds=delay)
+    now = utcnow()
+    if now < free_at:
+        wait = int((free_at - now).total_seconds()) + 1
+        minutes = (wait + 59) // 60
+        raise RateLimited(
+            f"Too many sign-in attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
+            retry_after=wait,
+        )
+
+
+def _notify_owner_if_throttled(user: User | None, subject: str) -> None:
+    limit = int(current_app.config["SIGNIN_FAILURES_PER_HOUR"])
+    if user is None or not user.two_factor_enabled or len(_recent_failures(subject)) != limit:
+        return
+    notify.send_notice(user.phone_e164, notify.SIGNIN_THROTTLED)
+
+
+def after_password(user: User, trust_token: str | None, client: Client, host: str | None) -> PasswordOutcome:
+    """Decide whether a code is needed; if so, text one."""
+    if not user.two_factor_enabled:
+        return PasswordOutcome(user, needs_code=False)
+    device = devices.find_trusted(user, trust_token)
+    if device is not None:
+        devices.mark_used(device, client)
+        return PasswordOutcome(user, needs_code=False)
+    db.session.commit()
+    return send_signin_code(user, client, host)
+
+
+def send_signin_code(user: User, client: Client, host: str | None) -> PasswordOutcome:
+    """Text a sign-in code; on a limit or failure fall back to the newest live code."""
+    try:
+        code = codes.send_code(user, codes.SIGN_IN, user.phone_e164, client, host)
+        return PasswordOutcome(user, needs_code=True, code_id=code.id)
+    except (RateLimited, SmsSendError) as exc:
+        live = codes.latest_live_code(user, codes.SIGN_IN)
+        limited = isinstance(exc, RateLimited)
+        return PasswordOutcome(
+            user, needs_code=True, code_id=live.id if live else None,
+            send_error=exc.message if limited else exc.user_message,
+            retry_after=exc.retry_after if limited else None,
+        )
+
+
+def verify_signin_code(user: User, code_id: int | None, raw: str, client: Client) -> None:
+    """Check the sign-in code; a wrong one may text the owner a warning."""
+    try:
+        codes.verify_code(user, code_id, codes.SIGN_IN, raw, client)
+    except SecurityError:
+        _maybe_warn_wrong_codes(user, client)
+        raise
+
+
+def _maybe_warn_wrong_codes(user: User, client: Client) -> None:
+    hour_ago = utcnow() - timedelta(hours=1)
+    recent = lambda kind: db.session.scalar(  # noqa: E731
+        select(func.count()).select_from(SecurityEvent).where(
+            SecurityEvent.user_id == user.id, SecurityEvent.type == kind, SecurityEvent.created_at > hour_ago
+        )
+    )
+    if recent(audit.CODE_FAILED) < int(current_app.config["WRONG_CODE_NOTICE_AFTER"]):
+        return
+    if recent(audit.WRONG_CODE_NOTICE):
+        return
+    audit.record(audit.WRONG_CODE_NOTICE, client, user=user)
+    db.session.commit()
+    notify.send_notice(user.phone_e164, notify.WRONG_CODES)
+
+
+def complete(user: User, client: Client, subject_email: str | None = None, method: str = "password") -> None:
+    """Record a finished sign-in."""
+    user.last_sign_in_at = utcnow()
+    audit.record(
+        audit.SIGNIN_SUCCESS, client, user=user,
+        subject=audit.subject_digest(subject_email or user.email), method=method,
+    )
+    db.session.commit()

@@ -1,0 +1,75 @@
+"""Turning two-factor on and off and changing its number."""
+
+from flask import current_app
+
+from app.extensions import db
+from app.models import RecoveryCode, User
+from app.security import SecurityError, audit, codes, devices, notify
+from app.security.audit import Client
+from app.security.phones import allowed_regions, parse_mobile
+
+
+def parse_number(region: str, raw: str) -> str:
+    """Validate a number against the configured country allow-list."""
+    return parse_mobile(region, raw, allowed_regions(current_app.config["SMS_ALLOWED_COUNTRIES"]))
+
+
+def start_setup(user: User, region: str, raw_phone: str, client: Client, host: str | None):
+    """Send a setup code to a new number; nothing is saved until it is verified."""
+    if user.two_factor_enabled:
+        raise SecurityError("Two-factor authentication is already on.")
+    phone = parse_number(region, raw_phone)
+    return codes.send_code(user, codes.SETUP, phone, client, host)
+
+
+def confirm_setup(user: User, code_id: int | None, raw_code: str, client: Client) -> None:
+    """Turn two-factor on with the number the code was sent to."""
+    if user.two_factor_enabled:
+        raise SecurityError("Two-factor authentication is already on.")
+    code = codes.verify_code(user, code_id, codes.SETUP, raw_code, client)
+    _set_phone(user, code.phone_e164)
+    devices.forget_all(user, client, reason="two-factor turned on")
+    audit.record(audit.TWO_FACTOR_ENABLED, client, user=user)
+    db.session.commit()
+
+
+def start_number_change(user: User, region: str, raw_phone: str, client: Client, host: str | None):
+    """Send a code to the new number; the old one stays in force meanwhile."""
+    if not user.two_factor_enabled:
+        raise SecurityError("Turn on two-factor authentication first.")
+    phone = parse_number(region, raw_phone)
+    if phone == user.phone_e164:
+        raise SecurityError("That's already your number. Enter a different one.")
+    return codes.send_code(user, codes.NUMBER_CHANGE, phone, client, host)
+
+
+def confirm_number_change(user: User, code_id: int | None, raw_code: str, client: Client) -> None:
+    """Replace the number once its code is verified; tell the old number."""
+    if not user.two_factor_enabled:
+        raise SecurityError("Turn on two-factor authentication first.")
+    code = codes.verify_code(user, code_id, codes.NUMBER_CHANGE, raw_code, client)
+    previous = user.phone_e164
+    _set_phone(user, code.phone_e164)
+    devices.forget_all(user, client, reason="number changed")
+    audit.record(audit.NUMBER_CHANGED, client, user=user, old_last4=previous[-4:], new_last4=user.phone_last4)
+    db.session.commit()
+    notify.send_notice(previous, notify.NUMBER_CHANGED)
+
+
+def disable(user: User, client: Client, *, actor: User | None = None, reason: str = "") -> None:
+    """Turn two-factor off, forget browsers and recovery codes, tell the old number."""
+    if not user.two_factor_enabled:
+        raise SecurityError("Two-factor authentication is already off.")
+    previous = user.phone_e164
+    _set_phone(user, None)
+    devices.forget_all(user, client, actor=actor, reason="two-factor turned off")
+    db.session.query(RecoveryCode).filter(RecoveryCode.user_id == user.id).delete()
+    event = audit.ADMIN_RESET_2FA if actor and actor.id != user.id else audit.TWO_FACTOR_DISABLED
+    audit.record(event, client, user=user, actor=actor, **({"reason": reason} if reason else {}))
+    db.session.commit()
+    notify.send_notice(previous, notify.TWO_FACTOR_OFF)
+
+
+def _set_phone(user: User, phone: str | None) -> None:
+    user.phone_e164 = phone
+    user.phone_last4 = phone[-4:] if phone else None

@@ -1,0 +1,105 @@
+"""Sign-in state kept in the server-side session: pending, full, re-authenticated."""
+
+import time
+
+from flask import current_app, session
+from flask_login import login_user, logout_user
+
+from app.models import User
+
+PENDING = "pending"
+AUTH_AT = "auth_at"
+CREATED_AT = "created_at"
+SEEN_AT = "seen_at"
+FLOW = "twofa_flow"
+
+
+def now() -> float:
+    """Return the wall clock in seconds (moved by tests' clock)."""
+    return time.time()
+
+
+def regenerate() -> None:
+    """Give the session a new id and delete the old server record."""
+    current_app.session_interface.regenerate(session)
+
+
+def begin_pending(user: User, code_id: int | None, *, next_url: str | None = None) -> None:
+    """After a right password: remember who is half signed in, and nothing more."""
+    session.clear()
+    regenerate()
+    session[PENDING] = {
+        "uid": user.id,
+        "ver": user.session_version,
+        "code_id": code_id,
+        "exp": now() + int(current_app.config["PENDING_SIGNIN_TTL_SECONDS"]),
+        "next": next_url,
+        "auth_at": now(),
+    }
+    session[CREATED_AT] = now()
+
+
+def pending() -> dict | None:
+    """Return the live pending sign-in, dropping an expired one."""
+    state = session.get(PENDING)
+    if not state:
+        return None
+    if now() > state["exp"]:
+        session.pop(PENDING, None)
+        return None
+    return state
+
+
+def set_pending_code(code_id: int | None) -> None:
+    """Point the pending sign-in at a newly sent code."""
+    state = dict(session[PENDING])
+    state["code_id"] = code_id
+    session[PENDING] = state
+
+
+def complete_sign_in(user: User, *, password_at: float | None = None) -> None:
+    """Make the session fully signed in, under a new id."""
+    session.clear()
+    regenerate()
+    login_user(user)
+    session[AUTH_AT] = password_at or now()
+    session[CREATED_AT] = now()
+    session[SEEN_AT] = now()
+
+
+def mark_reauthenticated() -> None:
+    """Note a fresh password check; privilege rises, so the id changes."""
+    regenerate()
+    session[AUTH_AT] = now()
+
+
+def recently_authenticated() -> bool:
+    """Tell whether the password was checked within REAUTH_MAX_AGE_SECONDS."""
+    at = session.get(AUTH_AT)
+    return bool(at) and now() - at <= int(current_app.config["REAUTH_MAX_AGE_SECONDS"])
+
+
+def end() -> None:
+    """Sign out: delete the server record and empty the session."""
+    logout_user()
+    regenerate()
+    session.clear()
+
+
+def enforce_timeouts() -> bool:
+    """End a session past its idle or absolute lifetime; return True if it ended."""
+    if not session:
+        return False
+    t = now()
+    created = session.get(CREATED_AT, t)
+    seen = session.get(SEEN_AT, t)
+    cfg = current_app.config
+    if t - created > int(cfg["SESSION_ABSOLUTE_TIMEOUT"]) or t - seen > int(cfg["SESSION_IDLE_TIMEOUT"]):
+        end()
+        return True
+    # Touch at most once a minute so a page view doesn't always rewrite the session.
+    if t - seen > 60 or SEEN_AT not in session:
+        session[SEEN_AT] = t
+    session.setdefault(CREATED_AT, t)
+    return False
+

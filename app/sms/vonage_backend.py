@@ -1,0 +1,62 @@
+"""Vonage backend: the only module that imports the vonage SDK."""
+
+import logging
+
+import requests
+from vonage import Auth, HttpClientOptions, Vonage
+from vonage_http_client.errors import HttpRequestError
+from vonage_sms import SmsMessage
+from vonage_sms.errors import SmsError
+from vonage_utils.errors import VonageError
+
+from app.sms import GENERIC_FAILURE, SmsSendError
+
+log = logging.getLogger(__name__)
+# The SDK logs request bodies (the message text, hence the code) at DEBUG.
+logging.getLogger("vonage").setLevel(logging.INFO)
+
+# Vonage status codes that mean the number itself is the problem.
+_NUMBER_PROBLEMS = {"6": "unroutable", "7": "barred", "29": "not allowed", "15": "invalid"}
+
+
+class VonageSender:
+    """Send through Vonage's SMS API with the official SDK."""
+
+    def __init__(self, client: Vonage, sender_id: str) -> None:
+        self._client = client
+        self._sender_id = sender_id
+
+    @classmethod
+    def from_config(cls, config) -> "VonageSender":
+        options = {"timeout": int(config["VONAGE_TIMEOUT"]), "max_retries": 0}
+        if config.get("VONAGE_REST_HOST"):
+            options["rest_host"] = config["VONAGE_REST_HOST"]
+        auth = Auth(
+            api_key=config["VONAGE_API_KEY"] or "unset",
+            api_secret=config["VONAGE_API_SECRET"] or "unset",
+        )
+        return cls(Vonage(auth, HttpClientOptions(**options)), config["VONAGE_SMS_FROM"])
+
+    def send(self, to_e164: str, text: str) -> None:
+        message = SmsMessage(to=to_e164.lstrip("+"), from_=self._sender_id, text=text)
+        try:
+            self._client.sms.send(message)
+        except SmsError as exc:
+            detail = str(exc)
+            log.warning("Vonage refused the SMS: %s", detail)
+            raise SmsSendError(_user_message(detail), detail) from exc
+        except (VonageError, HttpRequestError, requests.RequestException) as exc:
+            log.warning("Vonage request failed: %s", type(exc).__name__)
+            raise SmsSendError(GENERIC_FAILURE, type(exc).__name__) from exc
+        except (KeyError, ValueError, TypeError) as exc:
+            # A malformed answer from the provider: treat as not sent.
+            log.warning("Vonage answer not understood: %s", type(exc).__name__)
+            raise SmsSendError(GENERIC_FAILURE, type(exc).__name__) from exc
+
+
+def _user_message(detail: str) -> str:
+    # The SDK's text is "... failed with error code N: <error-text>".
+    code = detail.split("error code", 1)[-1].split(":", 1)[0].strip()
+    if code in _NUMBER_PROBLEMS:
+        return "We couldn't send a text message to that number. Check it, or use another mobile number."
+    return GENERIC_FAILURE

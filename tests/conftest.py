@@ -1,0 +1,225 @@
+"""Fixtures: app, client, runner, fake_vonage, and helpers to sign people in."""
+
+import os
+import re
+import tempfile
+
+import pytest
+
+from tests.fake_vonage import FakeVonage
+
+PASSWORD = "Blue-Kettle-Orbit-42"
+PHONE = "+12015550123"  # a valid US number, used as "the user's phone"
+PHONE_NATIONAL = "201-555-0123"
+OTHER_PHONE = "+12015550188"
+
+
+@pytest.fixture(scope="session")
+def fake_vonage():
+    """A fake Vonage HTTPS server that the real SDK trusts via REQUESTS_CA_BUNDLE."""
+    fake = FakeVonage().start()
+    bundle = tempfile.NamedTemporaryFile("w", suffix=".pem", delete=False)
+    fake.ca.cert_pem.write_to_path(bundle.name)
+    old = os.environ.get("REQUESTS_CA_BUNDLE")
+    os.environ["REQUESTS_CA_BUNDLE"] = bundle.name
+    yield fake
+    fake.stop()
+    if old is None:
+        os.environ.pop("REQUESTS_CA_BUNDLE", None)
+    else:
+        os.environ["REQUESTS_CA_BUNDLE"] = old
+    os.unlink(bundle.name)
+
+
+def database_uri(tmp_path) -> str:
+    """SQLite per test, or the PostgreSQL named by TEST_DATABASE_URL."""
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path}/test.db"
+
+
+def base_config(tmp_path, fake_vonage) -> dict:
+    config = {
+        "TESTING": True,
+        "APP_ENV": "testing",
+        "SECRET_KEY": "test-secret-key-" + "x" * 40,
+        "SQLALCHEMY_DATABASE_URI": database_uri(tmp_path),
+        "SESSION_FILE_DIR": str(tmp_path / "sessions"),
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "SMS_BACKEND": "vonage",
+        "VONAGE_API_KEY": "test-key",
+        "VONAGE_API_SECRET": "test-secret",
+        "VONAGE_REST_HOST": fake_vonage.host,
+        "VONAGE_TIMEOUT": 2,
+    }
+    if os.environ.get("TEST_REDIS_URL"):
+        config.update(SESSION_TYPE="redis", SESSION_REDIS_URL=os.environ["TEST_REDIS_URL"],
+                      RATELIMIT_STORAGE_URI=os.environ["TEST_REDIS_URL"])
+    return config
+
+
+def build_app(tmp_path, fake_vonage, **overrides):
+    """Create an app with a fresh schema."""
+    from app import create_app
+    from app.extensions import db
+
+    config = base_config(tmp_path, fake_vonage)
+    config.update(overrides)
+    app = create_app(config)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    return app
+
+
+@pytest.fixture
+def app_config():
+    """Override per module/test by redefining this fixture."""
+    return {}
+
+
+@pytest.fixture
+def app(tmp_path, fake_vonage, app_config):
+    fake_vonage.reset()
+    application = build_app(tmp_path, fake_vonage, **app_config)
+    yield application
+    from app.extensions import db
+
+    with application.app_context():
+        db.session.remove()
+        if application.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+            db.drop_all()
+        db.engine.dispose()
+    if application.config["SESSION_TYPE"] == "redis":
+        application.config["SESSION_REDIS"].flushdb()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def make_user(app, email="patient@example.com", password=PASSWORD, phone=None, staff=False):
+    """Create a user directly (optionally with two-factor on); return its id."""
+    from app.extensions import db
+    from app.security import accounts
+    from app.security.audit import SYSTEM
+
+    with app.app_context():
+        user = accounts.create_user(email, password, SYSTEM, is_staff=staff)
+        if phone:
+            user.phone_e164 = phone
+            user.phone_last4 = phone[-4:]
+            db.session.commit()
+        return user.id
+
+
+def csrf_token(client, path="/signin") -> str:
+    """Fetch a page and read its CSRF token (for modules with CSRF on)."""
+    html = client.get(path).get_data(as_text=True)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, f"no csrf token on {path}"
+    return found.group(1)
+
+
+def sign_in(client, email="patient@example.com", password=PASSWORD, **extra):
+    """Post the password form; return the response."""
+    return client.post("/signin", data={"email": email, "password": password, **extra})
+
+
+def sign_in_fully(client, fake_vonage, email="patient@example.com", password=PASSWORD, trust=False, phone=None):
+    """Sign in, answering the SMS code if one is asked for."""
+    response = sign_in(client, email, password)
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    if response.headers["Location"].endswith("/signin/verify"):
+        code = fake_vonage.last_code(phone)
+        data = {"code": code}
+        if trust:
+            data["trust"] = "on"
+        response = client.post("/signin/verify", data=data)
+        assert response.status_code == 303, response.get_data(as_text=True)[:800]
+    return response
+
+
+def htmx(**headers):
+    """Headers htmx sends."""
+    return {"HX-Request": "true", **headers}
+
+
+def session_cookie(client, app) -> str | None:
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    return cookie.value if cookie else None
+
+
+# ---------------------------------------------------------------- browser tests
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
+
+
+class LiveServer:
+    """The app served by werkzeug on 127.0.0.1 in a thread."""
+
+    def __init__(self, app):
+        import threading
+
+        from werkzeug.serving import make_server
+
+        self.app = app
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+
+
+@pytest.fixture
+def live_server(tmp_path, fake_vonage, app_config):
+    """A real HTTP server with CSRF on, talking to the fake Vonage."""
+    fake_vonage.reset()
+    application = build_app(tmp_path, fake_vonage, WTF_CSRF_ENABLED=True, **app_config)
+    server = LiveServer(application)
+    yield server
+    server.stop()
+    from app.extensions import db
+
+    with application.app_context():
+        db.session.remove()
+        if application.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+            db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium driven by Playwright; never a browser download."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian's chromium is not installed (make test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser context (its own cookies) on the live server."""
+    context = browser.new_context(base_url=live_server.url)
+    context.set_default_timeout(10_000)
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    tab.console_errors = errors
+    yield tab
+    context.close()
