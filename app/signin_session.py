@@ -20,14 +20,17 @@ def now() -> float:
 
 
 def regenerate() -> None:
-    """Give the session a new id and delete the old server record."""
+    """Give the session a new id and delete the old server record.
+
+    Flask-Session regenerates only a non-empty session, so call this before clearing.
+    """
     current_app.session_interface.regenerate(session)
 
 
 def begin_pending(user: User, code_id: int | None, *, next_url: str | None = None) -> None:
     """After a right password: remember who is half signed in, and nothing more."""
-    session.clear()
     regenerate()
+    session.clear()
     session[PENDING] = {
         "uid": user.id,
         "ver": user.session_version,
@@ -57,10 +60,17 @@ def set_pending_code(code_id: int | None) -> None:
     session[PENDING] = state
 
 
+def note_recovery_failure() -> None:
+    """Count a wrong recovery code against this pending sign-in."""
+    state = dict(session[PENDING])
+    state["recovery_failures"] = state.get("recovery_failures", 0) + 1
+    session[PENDING] = state
+
+
 def complete_sign_in(user: User, *, password_at: float | None = None) -> None:
     """Make the session fully signed in, under a new id."""
-    session.clear()
     regenerate()
+    session.clear()
     login_user(user)
     session[AUTH_AT] = password_at or now()
     session[CREATED_AT] = now()
@@ -81,8 +91,8 @@ def recently_authenticated() -> bool:
 
 def end() -> None:
     """Sign out: delete the server record and empty the session."""
-    logout_user()
     regenerate()
+    logout_user()
     session.clear()
 
 

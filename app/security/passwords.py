@@ -32,7 +32,8 @@ def password_problems(password: str, email: str) -> list[str]:
     stripped = lowered.rstrip("0123456789!@#$%^&*.?-_ ")
     if lowered in _common_passwords() or (len(stripped) >= 4 and stripped in _common_passwords()):
         return ["That password is on a list of common passwords. Choose another."]
-    result = zxcvbn(password[:100], user_inputs=[email, email.split("@")[0]] if email else [])
+    # zxcvbn refuses (ValueError) more than 72 characters and slows down on long input.
+    result = zxcvbn(password[:72], user_inputs=[email, email.split("@")[0]] if email else [])
     if result["score"] < 3:
         hint = result["feedback"]["warning"] or "Add more unrelated words."
         return [f"That password is too easy to guess. {hint}".strip()]
