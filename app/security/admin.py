@@ -1,0 +1,81 @@
+"""Support staff actions on someone's account: each needs a reason and is audited."""
+
+from flask import current_app
+
+from app.extensions import db
+from app.models import User, utcnow
+from app.security import SecurityError, accounts, audit, devices, twofactor
+from app.security.audit import Client
+
+MAX_REASON = 500
+
+
+def clean_reason(raw: str) -> str:
+    """Return the reason on one line, or raise SecurityError if missing or too long."""
+    reason = " ".join((raw or "").split())
+    if not reason:
+        raise SecurityError("Write down why you're doing this; it goes in the audit log.", field="reason")
+    if len(reason) > MAX_REASON:
+        raise SecurityError(f"Keep the reason under {MAX_REASON} characters.", field="reason")
+    return reason
+
+
+def code_checks_stopped(user: User) -> bool:
+    """Tell whether the consecutive wrong-code cap has stopped the account's code checks."""
+    return user.consecutive_code_failures >= int(current_app.config["CODE_FAILURE_CAP"])
+
+
+def _refuse_self(target: User, staff: User) -> None:
+    # Staff change their own account through My Account Settings, like everyone else.
+    if target.id == staff.id:
+        raise SecurityError("Use My Account Settings to change your own account.")
+
+
+def reset_two_factor(target: User, staff: User, reason: str, client: Client) -> None:
+    """Turn two-factor off, forget browsers and recovery codes, end sessions, text the old number."""
+    _refuse_self(target, staff)
+    if not target.two_factor_enabled:
+        raise SecurityError("Two-factor authentication is already off for this account.")
+    accounts.end_all_sessions(target)
+    # Commits the sessions' end with it, then sends the notice to the old number.
+    twofactor.disable(target, client, actor=staff, reason=reason)
+
+
+def forget_browsers(target: User, staff: User, reason: str, client: Client) -> int:
+    """Forget every trusted browser of the account; return how many."""
+    _refuse_self(target, staff)
+    count = devices.forget_all(target, client, actor=staff, reason="support staff")
+    audit.record(audit.ADMIN_FORGET_DEVICES, client, user=target, actor=staff, reason=reason, count=count)
+    db.session.commit()
+    return count
+
+
+def sign_out_everywhere(target: User, staff: User, reason: str, client: Client) -> None:
+    """End every session of the account at its next request."""
+    _refuse_self(target, staff)
+    accounts.end_all_sessions(target)
+    audit.record(audit.ADMIN_SIGNOUT_EVERYWHERE, client, user=target, actor=staff, reason=reason)
+    db.session.commit()
+
+
+def lock(target: User, staff: User, reason: str, client: Client) -> None:
+    """Stop the account from signing in and end its sessions."""
+    _refuse_self(target, staff)
+    if target.is_locked:
+        raise SecurityError("This account is already locked.")
+    accounts.end_all_sessions(target)
+    target.locked_at = utcnow()
+    audit.record(audit.ADMIN_LOCK, client, user=target, actor=staff, reason=reason)
+    db.session.commit()
+
+
+def unlock(target: User, staff: User, reason: str, client: Client) -> None:
+    """Let the account sign in again and lift the wrong-code cap."""
+    _refuse_self(target, staff)
+    if not target.is_locked and not code_checks_stopped(target):
+        raise SecurityError("This account isn't locked.")
+    details = {"was_locked": target.is_locked, "code_failures_cleared": target.consecutive_code_failures}
+    target.locked_at = None
+    target.consecutive_code_failures = 0
+    audit.record(audit.ADMIN_UNLOCK, client, user=target, actor=staff, reason=reason, **details)
+    db.session.commit()
