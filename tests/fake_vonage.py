@@ -33,6 +33,9 @@ class FakeVonage:
         self.failure: str | None = None
         self.slow_seconds = 3.0
         self._lock = threading.Lock()
+        # Answers still being written; reset() waits for them so no late one leaks into the next test.
+        self._inflight = 0
+        self._idle = threading.Condition()
         server_cert = self.ca.issue_cert("127.0.0.1", "localhost")
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         server_cert.configure_cert(context)
@@ -54,6 +57,8 @@ class FakeVonage:
         self.server.server_close()
 
     def reset(self) -> None:
+        with self._idle:
+            self._idle.wait_for(lambda: self._inflight == 0, timeout=10)
         with self._lock:
             self.messages.clear()
             self.requests.clear()
@@ -79,6 +84,16 @@ class FakeVonage:
                 return
 
             def do_POST(self):
+                with fake._idle:
+                    fake._inflight += 1
+                try:
+                    self._answer()
+                finally:
+                    with fake._idle:
+                        fake._inflight -= 1
+                        fake._idle.notify_all()
+
+            def _answer(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length).decode()
                 # The SDK sends a form body; parse it as a form whatever the header says.

@@ -9,11 +9,13 @@ from vonage_sms import SmsMessage
 from vonage_sms.errors import SmsError
 from vonage_utils.errors import VonageError
 
+from app.log_safety import drop_debug_records
 from app.sms import GENERIC_FAILURE, SmsSendError
 
 log = logging.getLogger(__name__)
-# The SDK logs request bodies (the message text, hence the code) at DEBUG.
+# The SDK logs request bodies (the number, and the code in the text) at DEBUG.
 logging.getLogger("vonage").setLevel(logging.INFO)
+drop_debug_records("vonage")
 
 # Vonage status codes that mean the number itself is the problem.
 _NUMBER_PROBLEMS = {"6": "unroutable", "7": "barred", "29": "not allowed", "15": "invalid"}
@@ -28,7 +30,9 @@ class VonageSender:
 
     @classmethod
     def from_config(cls, config) -> "VonageSender":
-        options = {"timeout": int(config["VONAGE_TIMEOUT"]), "max_retries": 0}
+        # The SDK resends a request up to pool_maxsize times when the connection drops, and an
+        # SMS can't be unsent: one connection in the pool means one attempt, never a double text.
+        options = {"timeout": int(config["VONAGE_TIMEOUT"]), "max_retries": 0, "pool_maxsize": 1}
         if config.get("VONAGE_REST_HOST"):
             options["rest_host"] = config["VONAGE_REST_HOST"]
         auth = Auth(

@@ -1,0 +1,178 @@
+"""Every way Vonage can fail, in every flow that texts a code: a clear message and nothing changed."""
+
+import logging
+import re
+
+import pytest
+
+from tests.conftest import OTHER_PHONE, PHONE, PHONE_NATIONAL, htmx, make_user, sign_in, sign_in_fully
+from tests.twofactor_helpers import (
+    BAD_NUMBER, COULD_NOT_SEND, NUMBER, RESEND, SIGNIN_RESEND, SIGNIN_VERIFY, TWO_FACTOR, VERIFY,  # noqa: F401
+    answer_code, begin_sign_in, client_with_agent, clock, code_rows, event_rows, is_partial, live_code_rows,
+    redirects_to, send_setup_code, signed_in, text, user,
+)
+
+# failure mode of the fake -> (what the person reads, what the log says about the provider)
+MODES = {
+    "1": (COULD_NOT_SEND, "error code 1: Throttled"),
+    "4": (COULD_NOT_SEND, "error code 4: Invalid Credentials"),
+    "9": (COULD_NOT_SEND, "error code 9: Partner Quota Violation"),
+    "7": (BAD_NUMBER, "error code 7: Number Barred"),
+    "29": (BAD_NUMBER, "error code 29: Non-Whitelisted Destination"),
+    "http500": (COULD_NOT_SEND, "ServerError"),
+    "close": (COULD_NOT_SEND, "ConnectionError"),
+    "slow": (COULD_NOT_SEND, "Timeout"),
+    "garbage": (COULD_NOT_SEND, "KeyError"),
+}
+FULL_NUMBERS = (PHONE, PHONE.lstrip("+"), OTHER_PHONE, OTHER_PHONE.lstrip("+"), "2015550123", "2015550188")
+
+
+@pytest.fixture
+def app_config():
+    """A short SDK timeout, so the "slow" fake times out quickly."""
+    return {"VONAGE_TIMEOUT": 1}
+
+
+@pytest.fixture(params=list(MODES))
+def failing(request, fake_vonage, monkeypatch, caplog):
+    """Make the fake fail one way from now on; yield (mode, message shown, provider detail logged)."""
+    monkeypatch.setattr(fake_vonage, "slow_seconds", 1.5)
+    caplog.set_level(logging.DEBUG)
+    mode = request.param
+
+    def start():
+        fake_vonage.requests.clear()
+        caplog.clear()
+        fake_vonage.failure = mode
+        return (mode, *MODES[mode])
+
+    return start
+
+
+def assert_logged_without_secrets(caplog, fake_vonage, detail: str) -> None:
+    """The provider's error is in the log; the code and the number are not."""
+    warnings = [r.getMessage() for r in caplog.records
+                if r.name == "app.sms.vonage_backend" and r.levelno >= logging.WARNING]
+    assert any(detail in line for line in warnings), warnings
+    # One send, one request: nothing retried behind our back (a retry can mean a second SMS).
+    assert len(fake_vonage.requests) == 1
+    attempted = re.search(r"code is (\d{6})", fake_vonage.requests[0]["form"]["text"]).group(1)
+    logged = caplog.text
+    assert not re.search(rf"(?<!\d){attempted}(?!\d)", logged)
+    for number in FULL_NUMBERS:
+        assert number not in logged
+
+
+def assert_failure_recorded(app, uid: int, detail: str) -> None:
+    (event,) = event_rows(app, uid, "code_send_failed")
+    assert detail in event.details
+
+
+@pytest.fixture
+def signed_in_client(app, fake_vonage):
+    """A browser signed in to an account with two-factor off."""
+    uid = make_user(app)
+    browser = client_with_agent(app)
+    sign_in_fully(browser, fake_vonage)
+    browser.user_id = uid
+    return browser
+
+
+@pytest.fixture
+def protected_client(app, fake_vonage):
+    """A browser signed in to an account with two-factor on."""
+    uid = make_user(app, phone=PHONE)
+    browser = client_with_agent(app)
+    sign_in_fully(browser, fake_vonage, phone=PHONE)
+    browser.user_id = uid
+    return browser
+
+
+def test_setup_send_failure_changes_nothing(app, fake_vonage, caplog, failing, signed_in_client):
+    mode, message, detail = failing()
+    response = send_setup_code(signed_in_client, as_htmx=True)
+    assert response.status_code == 503 and is_partial(response)
+    assert message in text(response)
+    assert user(app, signed_in_client.user_id).phone_e164 is None
+    assert code_rows(app, signed_in_client.user_id) == []
+    # Still on the first step, with what was typed kept for another go.
+    assert "Send code" in text(response) and 'value="201-555-0123"' in text(response)
+    assert 'class="badge off">Off' in text(signed_in_client.get(TWO_FACTOR))
+    assert_logged_without_secrets(caplog, fake_vonage, detail)
+    assert_failure_recorded(app, signed_in_client.user_id, detail)
+
+
+@pytest.mark.parametrize("mode", ["29", "http500"])
+def test_setup_send_failure_as_a_plain_form_post(app, fake_vonage, signed_in_client, mode):
+    message = MODES[mode][0]
+    fake_vonage.failure = mode
+    response = send_setup_code(signed_in_client)
+    assert response.status_code == 503 and "<html" in text(response) and message in text(response)
+    assert user(app, signed_in_client.user_id).phone_e164 is None
+
+
+def test_number_change_send_failure_keeps_the_old_number(app, fake_vonage, caplog, failing, protected_client):
+    mode, message, detail = failing()
+    response = protected_client.post(NUMBER, data={"country": "US", "phone": "201-555-0188"}, headers=htmx())
+    assert response.status_code == 503 and is_partial(response)
+    assert message in text(response) and "Change phone number" in text(response)
+    assert user(app, protected_client.user_id).phone_e164 == PHONE
+    assert live_code_rows(app, protected_client.user_id, "number_change") == []
+    assert 'class="badge on">On' in text(protected_client.get(TWO_FACTOR))
+    assert_logged_without_secrets(caplog, fake_vonage, detail)
+
+
+def test_sign_in_send_failure_leaves_the_session_pending_without_a_code(app, fake_vonage, caplog, failing):
+    uid = make_user(app, phone=PHONE)
+    mode, message, detail = failing()
+    browser = client_with_agent(app)
+    response = sign_in(browser)
+    assert redirects_to(response, SIGNIN_VERIFY)
+    page = text(browser.get(SIGNIN_VERIFY))
+    assert message in page
+    assert "We couldn't text a code to" in page and "Resend code" in page
+    assert live_code_rows(app, uid) == []
+    assert not signed_in(browser)
+    assert event_rows(app, uid, "signin_success") == []
+    refused = answer_code(browser, "123456")
+    assert refused.status_code == 422 and not signed_in(browser)
+    assert_logged_without_secrets(caplog, fake_vonage, detail)
+    assert_failure_recorded(app, uid, detail)
+
+
+def test_setup_resend_failure_keeps_the_old_code_valid(app, fake_vonage, caplog, failing, signed_in_client, clock):
+    send_setup_code(signed_in_client)
+    old = fake_vonage.last_code(PHONE)
+    clock.shift(30)
+    mode, message, detail = failing()
+    response = signed_in_client.post(RESEND, headers=htmx())
+    assert response.status_code == 503 and is_partial(response) and message in text(response)
+    assert "Verification code" in text(response)
+    assert len(live_code_rows(app, signed_in_client.user_id)) == 1
+    assert_logged_without_secrets(caplog, fake_vonage, detail)
+    fake_vonage.failure = None
+    assert signed_in_client.post(VERIFY, data={"code": old}).status_code == 200
+    assert user(app, signed_in_client.user_id).phone_e164 == PHONE
+
+
+def test_sign_in_resend_failure_keeps_the_old_code_valid(app, fake_vonage, caplog, failing, clock):
+    make_user(app, phone=PHONE)
+    browser = begin_sign_in(app)
+    old = fake_vonage.last_code(PHONE)
+    clock.shift(30)
+    mode, message, detail = failing()
+    response = browser.post(SIGNIN_RESEND, headers=htmx())
+    assert response.status_code == 503 and is_partial(response) and message in text(response)
+    assert_logged_without_secrets(caplog, fake_vonage, detail)
+    fake_vonage.failure = None
+    assert answer_code(browser, old).status_code == 303
+    assert signed_in(browser)
+
+
+def test_a_failed_send_does_not_count_toward_the_hourly_cap(app, fake_vonage, signed_in_client, clock):
+    fake_vonage.failure = "http500"
+    for _ in range(6):
+        assert send_setup_code(signed_in_client).status_code == 503
+    fake_vonage.failure = None
+    assert send_setup_code(signed_in_client).status_code == 200
+    assert len(fake_vonage.messages) == 1
