@@ -27,7 +27,10 @@ def register_blueprints(app: Flask) -> None:
     from app.auth.views import bp as auth_bp
     from app.dev.views import bp as dev_bp
     from app.health import bp as health_bp
+    from app.web import DatabaseId
 
+    # Before any rule is added: <int:...> ids beyond a BIGINT are "not found", not a crash.
+    app.url_map.converters["int"] = DatabaseId
     app.register_blueprint(auth_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(admin_bp)

@@ -30,6 +30,10 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = False
 SESSION_IDLE_TIMEOUT = 30 * 60
+# Rewrite the stored session only when it changed, not on every request. The idle clock
+# (seen_at) changes at most once a minute, and each such write renews the store's expiry,
+# so a live session is re-saved at least once a minute; a page view costs one read.
+SESSION_REFRESH_EACH_REQUEST = False
 SESSION_ABSOLUTE_TIMEOUT = 12 * 60 * 60
 PERMANENT_SESSION_LIFETIME = timedelta(seconds=SESSION_IDLE_TIMEOUT)
 
@@ -70,10 +74,16 @@ VONAGE_TIMEOUT = 10
 # Per-IP and global request limits (Flask-Limiter); product caps above stay on regardless.
 RATELIMIT_ENABLED = True
 RATELIMIT_STORAGE_URI = "memory://"
-RATELIMIT_HEADERS_ENABLED = True
+# Off: Flask-Limiter would overwrite a product limit's Retry-After (e.g. the 30 s resend
+# cooldown) with the reset time of an unbroken per-IP window; app/errors.py sets its own.
+RATELIMIT_HEADERS_ENABLED = False
 RATELIMIT_SIGNIN = "20 per minute"
 RATELIMIT_SMS_PER_IP = "20 per hour"
 RATELIMIT_SMS_GLOBAL = "120 per minute"
+
+# Number of trusted reverse proxies (load balancers) in front of the app; 0 = clients
+# connect directly. With N > 0 the client address comes from X-Forwarded-For (N hops).
+PROXY_FIX_X_FOR = 0
 
 # Structured JSON security log lines (on by default in production).
 LOG_JSON = None

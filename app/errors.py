@@ -4,7 +4,7 @@ import logging
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException
 
 from app.htmx import is_htmx
 
@@ -46,12 +46,22 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        retry = None
         if error.code == 429:
-            retry = getattr(getattr(error, "limit", None), "reset_at", None)
-            message = "Too many requests from your network. Wait a minute and try again."
-            return render_error(429, message)
-        return render_error(error.code or 500, None, retry)
+            # Flask-Limiter's per-IP or global limits: say when the broken limit lets requests through.
+            from app.ratelimits import breached_retry_after, wait_message
+
+            wait = breached_retry_after()
+            return render_error(429, f"Too many requests from your network. Try again in {wait_message(wait)}.", wait)
+        if _is_store_outage(getattr(error, "original_exception", None)):
+            # Raised while saving the session, after the view: Flask wraps it in a 500.
+            log.error("Session store unavailable while saving: %s", type(error.original_exception).__name__)
+            return render_outage()
+        body, status, headers = render_error(error.code or 500)
+        # HTTP requires 405 to name the allowed methods (werkzeug's own page would).
+        allow = dict(error.get_headers()).get("Allow") if error.code == 405 else None
+        if allow:
+            headers["Allow"] = allow
+        return body, status, headers
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
@@ -60,13 +70,25 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         if _is_store_outage(error):
             log.error("Session or database store unavailable: %s", type(error).__name__)
-            return render_error(503)
+            return render_outage()
         log.exception("Unhandled error on %s %s", request.method, request.path)
         return render_error(500)
 
 
+def render_outage():
+    """Answer 503 for a store outage, rendering as for a visitor who is not signed in."""
+    from flask import g
+
+    from app.extensions import login_manager
+
+    # Loading the signed-in user for the page header would query the failing store again.
+    g._login_user = login_manager.anonymous_user()
+    return render_error(503, None, 30)
+
+
 def _is_store_outage(error: Exception) -> bool:
-    import redis
     from sqlalchemy.exc import OperationalError
 
-    return isinstance(error, (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OperationalError))
+    from app.session_store import STORE_ERRORS, SessionStoreUnavailable
+
+    return isinstance(error, (*STORE_ERRORS, SessionStoreUnavailable, OperationalError))

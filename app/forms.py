@@ -6,10 +6,15 @@ from urllib.parse import urlsplit
 from flask import request
 
 
+# C0/C1 control characters other than tab, newline and carriage return: never typed by a
+# person, and NUL can't even be stored by PostgreSQL.
+_CONTROLS = {c: None for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)]}
+
+
 def field(name: str, max_length: int = 256, *, strip: bool = True) -> str:
-    """Return a form field, NFC-normalised and cut to max_length (missing -> "")."""
+    """Return a form field, NFC-normalised, without control characters, cut to max_length (missing -> "")."""
     value = request.form.get(name, "", type=str)
-    value = unicodedata.normalize("NFC", value)
+    value = unicodedata.normalize("NFC", value).translate(_CONTROLS)
     if strip:
         value = value.strip()
     return value[:max_length]

@@ -1,8 +1,10 @@
 """Request hooks: session lifetimes, the pending-sign-in gate, security headers."""
 
-from flask import Flask, Response, request, url_for
+from flask import Flask, Response, current_app, request, url_for
+from werkzeug.routing import IntegerConverter
 
 from app import signin_session
+from app.admin.access import hide_staff_area
 from app.htmx import hx_redirect
 from app.security.audit import Client
 
@@ -26,7 +28,7 @@ CSP = (
 
 def client() -> Client:
     """Describe the requesting browser for the audit trail."""
-    return Client(ip=request.remote_addr, user_agent=request.headers.get("User-Agent", "")[:300])
+    return Client(ip=request.remote_addr, user_agent=request.headers.get("User-Agent", "")[:300].replace("\x00", ""))
 
 
 def request_host() -> str:
@@ -34,10 +36,42 @@ def request_host() -> str:
     return request.host
 
 
+class DatabaseId(IntegerConverter):
+    """An <int:...> URL part that fits a database id; larger numbers don't match (404)."""
+
+    def __init__(self, map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
+class CookieSafeResponse(Response):
+    """A response whose cookie deletions carry the attributes the cookie was set with."""
+
+    def delete_cookie(self, key: str, path: str | None = "/", domain: str | None = None, secure: bool = False,
+                      httponly: bool = False, samesite: str | None = None, partitioned: bool = False) -> None:
+        # Flask-Session deletes the session cookie without Secure; browsers ignore a
+        # __Host- cookie without Secure, so the deletion would never happen in production.
+        cfg = current_app.config
+        if key.startswith("__Host-") or key == cfg["SESSION_COOKIE_NAME"]:
+            secure = secure or bool(cfg["SESSION_COOKIE_SECURE"]) or key.startswith("__Host-")
+            httponly, samesite = True, samesite or cfg["SESSION_COOKIE_SAMESITE"]
+        super().delete_cookie(key, path=path, domain=domain, secure=secure, httponly=httponly,
+                              samesite=samesite, partitioned=partitioned)
+
+
 def register_request_hooks(app: Flask) -> None:
     """Install the before/after request hooks."""
+    app.response_class = CookieSafeResponse
+    # First of all hooks: the pending-sign-in redirect or a CSRF refusal would reveal /admin.
+    app.before_request_funcs.setdefault(None, []).insert(0, hide_staff_area)
     app.before_request(_session_rules)
     app.after_request(_security_headers)
+    if int(app.config.get("PROXY_FIX_X_FOR") or 0):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Behind N trusted proxies the socket peer is the proxy: take the client address
+        # (per-IP limits, audit trail) from X-Forwarded-For, trusting only N hops.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]))
 
 
 def _session_rules() -> Response | None:
@@ -61,8 +95,6 @@ def _security_headers(response: Response) -> Response:
         # Personal data and auth pages must never be stored by browsers or proxies.
         headers["Cache-Control"] = "no-store"
         headers.setdefault("Pragma", "no-cache")
-    from flask import current_app
-
     if current_app.config["APP_ENV"] == "production":
         headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
     return response

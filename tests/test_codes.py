@@ -525,3 +525,25 @@ def test_sms_names_the_app_and_the_host_without_its_port(app, fake_vonage):
     assert message["text"].startswith(f"Your Clinic Portal verification code is {code}.")
     assert message["text"].endswith(f"\n\n@records.example.org #{code}")
     assert message["from"] == "Clinic"
+
+
+def test_cancelled_flow_code_is_revoked(client, app, fake_vonage):
+    """Use a different number: the abandoned setup code can no longer turn 2FA on."""
+    from tests.conftest import PHONE, PHONE_NATIONAL, make_user, sign_in_fully
+
+    make_user(app)
+    sign_in_fully(client, fake_vonage)
+    client.post("/account/two-factor/setup", data={"country": "US", "phone": PHONE_NATIONAL})
+    code = fake_vonage.last_code(PHONE)
+    client.post("/account/two-factor/cancel")
+    from app.models import VerificationCode
+
+    with app.app_context():
+        row = VerificationCode.query.filter_by(phone_e164=PHONE).one()
+        assert row.revoked_at is not None
+    response = client.post("/account/two-factor/verify", data={"code": code})
+    assert "Two-factor authentication is on" not in response.get_data(as_text=True)
+    with app.app_context():
+        from app.models import User
+
+        assert User.query.one().phone_e164 is None

@@ -6,21 +6,25 @@ from flask_login import current_user
 from app import signin_session
 from app.auth import trust_cookie
 from app.forms import field
-from app.htmx import render
+from app.htmx import is_htmx, render
 from app.models import VerificationCode
 from app.extensions import db
-from app.security import SecurityError, codes, devices, signin
+from app.security import RateLimited, SecurityError, codes, devices, recovery, signin
 from app.security.phones import allowed_regions, calling_code_choices, mask
 from app.sms import SmsSendError
 from app.web import client
 
-STEPS = ("off", "verify", "on", "change", "disable")
+STEPS = ("off", "verify", "on", "change", "disable", "codes")
+# Set while new recovery codes wait for "I have saved these codes"; holds why, never the codes.
+RECOVERY_ACK = "recovery_ack"
 
 
 def current_step() -> str:
     """Pick the step from the user's state and any flow under way."""
     if session.get(signin_session.FLOW):
         return "verify"
+    if current_user.two_factor_enabled and session.get(RECOVERY_ACK):
+        return "codes"
     return "on" if current_user.two_factor_enabled else "off"
 
 
@@ -56,7 +60,9 @@ def require_recent_password() -> None:
     try:
         signin.check_password(current_user.email, password, client())
     except SecurityError as exc:
-        raise SecurityError(
+        # Keep the class: a throttled re-authentication answers 429 like a throttled sign-in.
+        kind = RateLimited if isinstance(exc, RateLimited) else SecurityError
+        raise kind(
             "That password isn't right." if isinstance(exc, signin.SignInFailed) else exc.message,
             field="password", retry_after=exc.retry_after,
         )
@@ -81,7 +87,14 @@ def _context(step: str, error=None, notice=None, form=None) -> dict:
         "resend_wait": codes.seconds_until_resend(current_user, flow["purpose"]) if flow else 0,
         "needs_password": not signin_session.recently_authenticated(),
         **_devices_context(),
+        **_recovery_context(),
     }
+
+
+def _recovery_context() -> dict:
+    on = current_user.two_factor_enabled
+    return {"recovery_left": recovery.remaining(current_user) if on else 0,
+            "recovery_warning": recovery.low_warning(current_user), "recovery_codes": None}
 
 
 def _devices_context() -> dict:
@@ -98,9 +111,17 @@ def _status_for(error) -> int:
     return getattr(error, "status", 422)
 
 
-def respond(step: str, *, error=None, notice=None, form=None):
+def respond(step: str, *, error=None, notice=None, form=None, this_device_id: int | None = None,
+            recovery_codes: list[str] | None = None):
     """Render the screen (full page) or its partial (htmx) at the given step."""
     context = _context(step, error, notice, form)
+    if recovery_codes:
+        context["recovery_codes"] = recovery_codes
+        context["recovery_text"] = recovery.as_text(recovery_codes, current_app.config["APP_NAME"],
+                                                    current_user.email)
+    if this_device_id:
+        # The trust cookie is only being set by this response; mark the device anyway.
+        context["this_device_id"] = this_device_id
     response = render("account/two_factor.html", "account/_twofactor.html", _status_for(error), **context)
     retry = getattr(error, "retry_after", None)
     if retry:
@@ -111,4 +132,18 @@ def respond(step: str, *, error=None, notice=None, form=None):
 def respond_devices(notice: str | None = None):
     """Render the trusted-browsers list (htmx) or the whole screen."""
     context = _context(current_step(), notice=notice)
+    # htmx swaps in only the list, so the notice must be inside it; the full page shows it at the top.
+    context["devices_notice"] = notice if is_htmx() else None
     return render("account/two_factor.html", "account/_devices.html", 200, **context)
+
+
+def show_recovery_codes(plain: list[str], why: str, *, notice: str, this_device_id: int | None = None):
+    """Show freshly made recovery codes, this once, and wait for "I have saved these codes"."""
+    session[RECOVERY_ACK] = why
+    return respond("codes", notice=notice, recovery_codes=plain, this_device_id=this_device_id)
+
+
+def respond_recovery_ack(error: str):
+    """Re-ask for the tick: htmx swaps only the form, so the codes above stay on screen."""
+    context = {**_context("codes"), "ack_error": error}
+    return render("account/two_factor.html", "account/_recovery_ack.html", 422, **context)

@@ -3,13 +3,13 @@
 from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, login_required
 
-from app import signin_session
+from app import ratelimits, signin_session
 from app.account import screen
 from app.auth import trust_cookie
 from app.extensions import db, limiter
-from app.forms import field
+from app.forms import checkbox, field
 from app.htmx import hx_redirect, render
-from app.security import SecurityError, accounts, codes, devices, twofactor
+from app.security import SecurityError, accounts, codes, devices, recovery, signin, twofactor
 from app.sms import SmsSendError
 from app.web import client, request_host
 
@@ -22,11 +22,9 @@ def require_login():
     """Every account page needs a fully signed-in user."""
 
 
-# Per-IP and site-wide ceilings on SMS-sending requests (toll-fraud protection).
-sms_limited = limiter.shared_limit(
-    lambda: current_app.config["RATELIMIT_SMS_GLOBAL"], scope="sms-global", key_func=lambda: "all"
-)
-sms_per_ip = limiter.shared_limit(lambda: current_app.config["RATELIMIT_SMS_PER_IP"], scope="sms-ip")
+# Per-IP and site-wide ceilings on SMS-sending requests (toll-fraud protection), shared with auth.
+sms_limited = ratelimits.sms_global
+sms_per_ip = ratelimits.sms_per_ip
 
 
 @bp.get("")
@@ -38,20 +36,28 @@ def settings():
 @bp.route("/password", methods=["GET", "POST"])
 def change_password():
     """Change the password; every other session and trusted browser ends."""
-    errors = {}
+    errors, status, retry = {}, 200, None
     if request.method == "POST":
+        current = field("current", 1024, strip=False)
         try:
-            accounts.change_password(current_user, field("current", 1024, strip=False),
-                                     field("new", 1024, strip=False), field("confirm", 1024, strip=False), client())
+            # Counted and throttled like sign-in, so a stolen session can't guess the password here.
+            signin.check_password(current_user.email, current, client())
+            accounts.change_password(current_user, current, field("new", 1024, strip=False),
+                                     field("confirm", 1024, strip=False), client())
+        except signin.SignInFailed:
+            errors["current"], status = "Your current password isn't right.", 422
         except SecurityError as exc:
-            errors[exc.field or "form"] = exc.message
+            errors[exc.field or "current"], status, retry = exc.message, exc.status, exc.retry_after
         else:
             signin_session.complete_sign_in(current_user)
             flash("Your password was changed. Other sessions and trusted browsers were signed out.", "success")
             response = hx_redirect(url_for("account.settings"))
             trust_cookie.clear_on(response)
             return response
-    return render("account/password.html", "account/_password_form.html", 422 if errors else 200, errors=errors)
+    response = render("account/password.html", "account/_password_form.html", status, errors=errors)
+    if retry:
+        response.headers["Retry-After"] = str(retry)
+    return response
 
 
 @bp.get("/two-factor")
@@ -96,14 +102,17 @@ def verify():
         return screen.respond(screen.current_step(), error="Start again: send a new code.")
     confirm = twofactor.confirm_setup if flow["purpose"] == codes.SETUP else twofactor.confirm_number_change
     try:
-        confirm(current_user, flow["code_id"], field("code", 32), client())
+        confirm(current_user, flow["code_id"], field("code", 64), client())
     except SecurityError as exc:
         return screen.respond("verify", error=exc)
     session.pop(signin_session.FLOW, None)
-    token, _ = devices.trust_browser(current_user, client())
+    token, device = devices.trust_browser(current_user, client())
     db.session.commit()
-    done = "Two-factor authentication is on." if flow["purpose"] == codes.SETUP else "Your number was changed."
-    response = screen.respond("on", notice=done)
+    if flow["purpose"] == codes.SETUP:
+        response = screen.show_recovery_codes(recovery.generate(current_user, client()), "setup",
+                                              notice="Two-factor authentication is on.", this_device_id=device.id)
+    else:
+        response = screen.respond("on", notice="Your number was changed.", this_device_id=device.id)
     trust_cookie.set_on(response, token)
     return response
 
@@ -126,8 +135,10 @@ def resend():
 
 @bp.post("/two-factor/cancel")
 def cancel():
-    """Leave the flow under way; nothing was saved."""
-    session.pop(signin_session.FLOW, None)
+    """Leave the flow under way; nothing was saved and its code dies."""
+    flow = session.pop(signin_session.FLOW, None)
+    if flow:
+        codes.revoke(current_user, flow.get("code_id"))
     return screen.respond(screen.current_step())
 
 
@@ -152,9 +163,34 @@ def disable():
     except SecurityError as exc:
         return screen.respond("disable", error=exc)
     session.pop(signin_session.FLOW, None)
+    session.pop(screen.RECOVERY_ACK, None)
     response = screen.respond("off", notice="Two-factor authentication is off.", form=screen.phone_form())
     trust_cookie.clear_on(response)
     return response
+
+
+@bp.post("/two-factor/recovery-codes")
+def recovery_generate():
+    """Replace the recovery codes (password again if the sign-in is old)."""
+    try:
+        screen.require_recent_password()
+        plain = recovery.generate(current_user, client())
+    except SecurityError as exc:
+        return screen.respond(screen.current_step(), error=exc)
+    return screen.show_recovery_codes(plain, "new",
+                                      notice="Your new recovery codes are ready. The old ones no longer work.")
+
+
+@bp.post("/two-factor/recovery-codes/saved")
+def recovery_saved():
+    """Finish once the user says the codes are saved."""
+    if not checkbox("saved"):
+        return screen.respond_recovery_ack("Tick “I have saved these codes” to finish.")
+    why = session.pop(screen.RECOVERY_ACK, None)
+    if why:
+        flash("Two-factor authentication is on and your recovery codes are saved." if why == "setup"
+              else "Your new recovery codes are saved.", "success")
+    return hx_redirect(url_for("account.two_factor"))
 
 
 @bp.post("/two-factor/devices/<int:device_id>/forget")

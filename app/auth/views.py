@@ -3,13 +3,13 @@
 from flask import Blueprint, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 
-from app import signin_session
+from app import ratelimits, signin_session
 from app.auth import trust_cookie
 from app.extensions import db, limiter
 from app.forms import checkbox, field, safe_next
 from app.htmx import hx_redirect, render
 from app.models import User
-from app.security import SecurityError, accounts, audit, codes, devices, signin
+from app.security import SecurityError, accounts, audit, codes, devices, recovery, signin
 from app.security.phones import mask
 from app.web import client, request_host
 
@@ -59,23 +59,29 @@ def sign_in():
     next_url = safe_next(request.values.get("next"))
     if current_user.is_authenticated:
         return redirect(next_url or url_for("account.settings"))
-    email, error, status = field("email", 320), None, 200
+    email, error, status, retry = field("email", 320), None, 200, None
     if request.method == "POST":
         try:
             user = signin.check_password(email, field("password", 1024, strip=False), client())
         except SecurityError as exc:
-            error, status = exc.message, exc.status
+            error, status, retry = exc.message, exc.status, exc.retry_after
         else:
             return _after_password(user, email, next_url)
-    return render("auth/signin.html", "auth/_signin_form.html", status,
-                  error=error, email=email, next_url=next_url)
+    response = render("auth/signin.html", "auth/_signin_form.html", status,
+                      error=error, email=email, next_url=next_url)
+    if status == 429 and retry:
+        response.headers["Retry-After"] = str(retry)
+    return response
 
 
 def _after_password(user: User, email: str, next_url: str | None):
-    outcome = signin.after_password(user, trust_cookie.read(), client(), request_host())
+    # Only a sign-in that texts a code spends the per-IP/global SMS allowance.
+    outcome = signin.after_password(user, trust_cookie.read(), client(), request_host(),
+                                    allowance=ratelimits.take_sms_allowance)
     if not outcome.needs_code:
         signin.complete(user, client(), email)
         signin_session.complete_sign_in(user)
+        _suggest_new_recovery_codes(user)
         return hx_redirect(next_url or url_for("account.settings"))
     signin_session.begin_pending(user, outcome.code_id, next_url=next_url)
     if outcome.send_error:
@@ -91,17 +97,24 @@ def _pending_user() -> tuple[dict, User] | tuple[None, None]:
     return state, user
 
 
+def _no_pending_sign_in():
+    # A signed-in user (e.g. the back button) goes on to the account; anyone else starts over.
+    if current_user.is_authenticated:
+        return hx_redirect(url_for("account.settings"))
+    signin_session.end()
+    return hx_redirect(url_for("auth.sign_in"))
+
+
 @bp.route("/signin/verify", methods=["GET", "POST"])
 def verify():
     """Take the SMS code of a pending sign-in."""
     state, user = _pending_user()
     if user is None:
-        signin_session.end()
-        return hx_redirect(url_for("auth.sign_in"))
+        return _no_pending_sign_in()
     error, status = None, 200
     if request.method == "POST":
         try:
-            signin.verify_signin_code(user, state["code_id"], field("code", 32), client())
+            signin.verify_signin_code(user, state["code_id"], field("code", 64), client())
         except SecurityError as exc:
             error, status = exc.message, exc.status
         else:
@@ -113,16 +126,51 @@ def _finish_with_code(user: User, state: dict, *, trust: bool, method: str = "sm
     token = devices.trust_browser(user, client())[0] if trust else None
     signin.complete(user, client(), method=method)
     signin_session.complete_sign_in(user, password_at=state["auth_at"])
+    if method == "recovery":
+        flash("You signed in with a recovery code. It can't be used again.", "info")
+    _suggest_new_recovery_codes(user)
     response = hx_redirect(state.get("next") or url_for("account.settings"))
     if token:
         trust_cookie.set_on(response, token)
     return response
 
 
-def _verify_screen(user: User, state: dict, *, error=None, notice=None, status=200):
-    return render("auth/verify.html", "auth/_verify.html", status, error=error, notice=notice,
-                  masked=mask(user.phone_e164), has_code=bool(state.get("code_id")),
-                  resend_wait=codes.seconds_until_resend(user, codes.SIGN_IN))
+def _suggest_new_recovery_codes(user: User) -> None:
+    warning = recovery.low_warning(user)
+    if warning:
+        flash(f"{warning} Generate new ones under My Account Settings → Two-Factor Authentication.", "warning")
+
+
+@bp.route("/signin/recovery", methods=["GET", "POST"], endpoint="recovery")
+def recovery_code():
+    """Take a recovery code instead of the texted one."""
+    state, user = _pending_user()
+    if user is None:
+        return _no_pending_sign_in()
+    error, status = None, 200
+    if request.method == "POST":
+        try:
+            recovery.sign_in_with(user, field("code", 64), client(), failed_before=state.get("recovery_failures", 0))
+        except recovery.RecoveryTriesExhausted as exc:
+            signin_session.end()
+            flash(exc.message, "error")
+            return hx_redirect(url_for("auth.sign_in"))
+        except SecurityError as exc:
+            if isinstance(exc, recovery.WrongRecoveryCode):
+                signin_session.note_recovery_failure()
+            error, status = exc.message, exc.status
+        else:
+            return _finish_with_code(user, state, trust=checkbox("trust"), method="recovery")
+    return render("auth/recovery.html", "auth/_recovery.html", status, error=error)
+
+
+def _verify_screen(user: User, state: dict, *, error=None, notice=None, status=200, retry_after=None):
+    response = render("auth/verify.html", "auth/_verify.html", status, error=error, notice=notice,
+                      masked=mask(user.phone_e164), has_code=bool(state.get("code_id")),
+                      resend_wait=codes.seconds_until_resend(user, codes.SIGN_IN))
+    if retry_after:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 @bp.post("/signin/resend")
@@ -130,13 +178,13 @@ def resend():
     """Send a fresh sign-in code (the old one dies)."""
     state, user = _pending_user()
     if user is None:
-        signin_session.end()
-        return hx_redirect(url_for("auth.sign_in"))
-    outcome = signin.send_signin_code(user, client(), request_host())
+        return _no_pending_sign_in()
+    outcome = signin.send_signin_code(user, client(), request_host(), allowance=ratelimits.take_sms_allowance)
     signin_session.set_pending_code(outcome.code_id)
     state = signin_session.pending()
     if outcome.send_error:
-        return _verify_screen(user, state, error=outcome.send_error, status=429 if outcome.retry_after else 503)
+        return _verify_screen(user, state, error=outcome.send_error, status=outcome.send_status,
+                              retry_after=outcome.retry_after)
     return _verify_screen(user, state, notice="We sent a new code. Earlier codes no longer work.")
 
 

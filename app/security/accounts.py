@@ -3,6 +3,7 @@
 import unicodedata
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import User, utcnow
@@ -32,9 +33,12 @@ def email_problem(email: str) -> str | None:
     if len(email) > MAX_EMAIL:
         return "That email address is too long."
     local, at, domain = email.rpartition("@")
-    if not at or not local or "." not in domain or domain.startswith(".") or domain.endswith("."):
+    labels = domain.split(".")
+    if not at or not local or "@" in local or len(local) > 64 or len(labels) < 2 \
+            or any(not label or len(label) > 63 for label in labels):
         return "Enter a valid email address, like name@example.com."
-    if any(ch.isspace() or ch in "<>()[]\\,;:\"" for ch in email):
+    # Whitespace, mail-syntax specials, and control or invisible characters (e.g. U+202E).
+    if any(ch.isspace() or ch in "<>()[]\\,;:\"" or unicodedata.category(ch)[0] == "C" for ch in email):
         return "Enter a valid email address, like name@example.com."
     return None
 
@@ -60,7 +64,12 @@ def create_user(email: str, password: str, client: Client, *, is_staff: bool = F
         raise AccountExists(email)
     user = User(email=email, password_hash=password_hash, is_staff=is_staff)
     db.session.add(user)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Two sign-ups raced for one email (possible on PostgreSQL): the loser is "taken".
+        db.session.rollback()
+        raise AccountExists(email) from None
     audit.record(audit.SIGNUP, client, user=user)
     db.session.commit()
     return user
@@ -76,16 +85,20 @@ def end_all_sessions(user: User) -> None:
 
 def change_password(user: User, current: str, new: str, confirm: str, client: Client) -> None:
     """Replace the password, forget trusted browsers and end every session."""
-    if not verify_password(user.password_hash, current):
+    stored_hash, email = user.password_hash, user.email
+    # The hashing below is slow; don't hold SQLite's write lock through it.
+    db.session.commit()
+    if not verify_password(stored_hash, current):
         raise SecurityError("Your current password isn't right.", field="current")
     if new != confirm:
         raise SecurityError("The new passwords don't match.", field="confirm")
-    problems = password_problems(new, user.email)
+    problems = password_problems(new, email)
     if problems:
         raise SecurityError(problems[0], field="new")
-    if verify_password(user.password_hash, new):
+    if verify_password(stored_hash, new):
         raise SecurityError("Choose a password different from your current one.", field="new")
-    user.password_hash = hash_password(new)
+    new_hash = hash_password(new)
+    user.password_hash = new_hash
     user.password_changed_at = utcnow()
     devices.forget_all(user, client, reason="password changed")
     end_all_sessions(user)

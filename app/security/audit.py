@@ -10,6 +10,7 @@ from flask import current_app
 
 from app.extensions import db
 from app.models import SecurityEvent, User
+from app.security import append_only  # noqa: F401  (makes the ORM refuse edits and deletes)
 
 log = logging.getLogger("app.security")
 

@@ -3,8 +3,10 @@
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
+import phonenumbers
 from flask import current_app
 from sqlalchemy import func, select, update
 
@@ -12,28 +14,39 @@ from app.extensions import db
 from app.models import User, VerificationCode, utcnow
 from app.security import RateLimited, SecurityError, audit
 from app.security.audit import Client
+from app.security.phones import PhoneError, allowed_regions
 from app.sms import SmsSendError, get_sender
 
 SETUP = "setup"
 SIGN_IN = "signin"
 NUMBER_CHANGE = "number_change"
 PURPOSES = (SETUP, SIGN_IN, NUMBER_CHANGE)
+CAPPED = "Too many wrong codes on this account. Contact support to get back in."
 
 
 def _cfg(key: str) -> int:
     return int(current_app.config[key])
 
 
-def _digest(plain: str, *, purpose: str, user_id: int, phone: str) -> str:
+def _digest(plain: str, *, purpose: str, user_id: int, phone: str, key: str | None = None) -> str:
     # The digest binds the code to its purpose, user and number.
-    key = current_app.config["SECRET_KEY"].encode()
+    key = key or current_app.config["SECRET_KEY"]
     msg = f"otp|{purpose}|{user_id}|{phone}|{plain}".encode()
-    return hmac.new(key, msg, hashlib.sha256).hexdigest()
+    return hmac.new(key.encode(), msg, hashlib.sha256).hexdigest()
+
+
+def _matches(stored: str, plain: str, **binding) -> bool:
+    # Old keys still match, so codes in flight survive a SECRET_KEY rotation.
+    cfg = current_app.config
+    keys = [cfg["SECRET_KEY"], *(cfg.get("SECRET_KEY_FALLBACKS") or [])]
+    return any(hmac.compare_digest(stored, _digest(plain, key=key, **binding)) for key in keys)
 
 
 def normalise_code(raw: str) -> str | None:
     """Return the six digits of user input (spaces and dashes allowed), or None."""
-    cleaned = "".join(ch for ch in (raw or "")[:32] if ch not in " -\u00a0\t")
+    if not raw or len(raw) > 32:
+        return None  # refused, not cut: a cut could turn "123456<spaces>x" into a valid code
+    cleaned = "".join(ch for ch in raw if ch not in " -\u00a0\t")
     if len(cleaned) == 6 and cleaned.isascii() and cleaned.isdigit():
         return cleaned
     return None
@@ -59,7 +72,7 @@ def check_send_allowed(user: User, purpose: str, phone: str, now: datetime | Non
     hour_ago = now - timedelta(hours=1)
     wait = seconds_until_resend(user, purpose, now)
     if wait:
-        raise RateLimited(f"Please wait {wait} seconds before asking for another code.", retry_after=wait)
+        raise RateLimited(f"Please wait {_in_words(wait)} before asking for another code.", retry_after=wait)
     _check_hourly(VerificationCode.user_id == user.id, _cfg("SMS_MAX_PER_USER_PER_HOUR"), hour_ago, now)
     _check_hourly(VerificationCode.phone_e164 == phone, _cfg("SMS_MAX_PER_NUMBER_PER_HOUR"), hour_ago, now)
 
@@ -93,13 +106,23 @@ def message_text(code: str, host: str | None) -> str:
     return text
 
 
-def send_code(user: User, purpose: str, phone: str, client: Client, host: str | None) -> VerificationCode:
-    """Issue a new code and text it; on any failure nothing is left changed."""
+def send_code(user: User, purpose: str, phone: str, client: Client, host: str | None,
+              *, allowance: Callable[[], int | None] | None = None) -> VerificationCode:
+    """Issue a new code and text it; on any failure nothing is left changed.
+
+    allowance, when given, spends the caller's per-IP/global request allowance once every
+    product rule has passed, and returns the seconds to wait when there is none left.
+    """
     if purpose not in PURPOSES:
         raise ValueError(purpose)
     now = utcnow()
     _lock_user(user)
+    _check_destination(user, phone)
     check_send_allowed(user, purpose, phone, now)
+    wait = allowance() if allowance else None
+    if wait:
+        raise RateLimited(f"Too many codes were requested from your network. Try again in {_in_words(wait)}.",
+                          retry_after=wait)
     plain = f"{secrets.randbelow(10**6):06d}"
     code = VerificationCode(
         user_id=user.id,
@@ -136,9 +159,38 @@ def send_code(user: User, purpose: str, phone: str, client: Client, host: str | 
     return code
 
 
+def _check_destination(user: User, phone: str) -> None:
+    # Checked at every send, not only when the number is saved: a capped account's codes
+    # could never be used, and a country taken off the allow-list stops getting texts at once.
+    if user.consecutive_code_failures >= _cfg("CODE_FAILURE_CAP"):
+        raise SecurityError(CAPPED)
+    region = phonenumbers.region_code_for_number(phonenumbers.parse(phone))
+    if region not in allowed_regions(current_app.config["SMS_ALLOWED_COUNTRIES"]):
+        raise PhoneError("Text messages can't be sent to that country.")
+
+
+def _in_words(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = (seconds + 59) // 60
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
 def _lock_user(user: User) -> None:
     # Serialises sends and checks per user on PostgreSQL; SQLite already serialises writers.
     db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+
+
+def revoke(user: User, code_id: int | None) -> None:
+    """Kill an abandoned flow's code so it can't be used later."""
+    if code_id:
+        db.session.execute(
+            update(VerificationCode)
+            .where(VerificationCode.id == code_id, VerificationCode.user_id == user.id,
+                   VerificationCode.consumed_at.is_(None), VerificationCode.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+        db.session.commit()
 
 
 def latest_live_code(user: User, purpose: str) -> VerificationCode | None:
@@ -163,7 +215,7 @@ def verify_code(user: User, code_id: int | None, purpose: str, raw: str, client:
     if candidate is None:
         raise SecurityError("Enter the 6-digit code from the text message.")
     if user.consecutive_code_failures >= _cfg("CODE_FAILURE_CAP"):
-        raise SecurityError("Too many wrong codes on this account. Contact support to get back in.")
+        raise SecurityError(CAPPED)
     code = db.session.get(VerificationCode, code_id) if code_id else None
     if code is None or code.user_id != user.id or code.purpose != purpose:
         raise SecurityError("That code isn't valid any more. Send a new code.")
@@ -175,13 +227,12 @@ def verify_code(user: User, code_id: int | None, purpose: str, raw: str, client:
     max_attempts = _cfg("CODE_MAX_ATTEMPTS")
     if code.attempts >= max_attempts:
         raise SecurityError("Too many wrong tries for this code. Send a new code.")
-    expected = _digest(candidate, purpose=purpose, user_id=user.id, phone=code.phone_e164)
-    if hmac.compare_digest(code.digest, expected):
+    _reserve_check(user, code, max_attempts)
+    if _matches(code.digest, candidate, purpose=purpose, user_id=user.id, phone=code.phone_e164):
         # Conditional update: of two concurrent right answers only one consumes the code.
         won = db.session.execute(
             update(VerificationCode)
-            .where(VerificationCode.id == code.id, VerificationCode.consumed_at.is_(None),
-                   VerificationCode.attempts < max_attempts)
+            .where(VerificationCode.id == code.id, VerificationCode.consumed_at.is_(None))
             .values(consumed_at=now)
         ).rowcount
         if won == 1:
@@ -194,13 +245,31 @@ def verify_code(user: User, code_id: int | None, purpose: str, raw: str, client:
     return _count_failure(user, code, max_attempts, purpose, client)
 
 
+def _reserve_check(user: User, code: VerificationCode, max_attempts: int) -> None:
+    # Count the try before comparing, with conditional updates, so concurrent requests can
+    # never let more than CODE_FAILURE_CAP (NIST 800-63B) or CODE_MAX_ATTEMPTS tries reach
+    # the comparison; a right code resets the account's count.
+    reserved = db.session.execute(
+        update(User)
+        .where(User.id == user.id, User.consecutive_code_failures < _cfg("CODE_FAILURE_CAP"))
+        .values(consecutive_code_failures=User.consecutive_code_failures + 1)
+    ).rowcount
+    if reserved != 1:
+        db.session.rollback()
+        raise SecurityError(CAPPED)
+    reserved = db.session.execute(
+        update(VerificationCode)
+        .where(VerificationCode.id == code.id, VerificationCode.attempts < max_attempts,
+               VerificationCode.consumed_at.is_(None), VerificationCode.revoked_at.is_(None))
+        .values(attempts=VerificationCode.attempts + 1)
+    ).rowcount
+    if reserved != 1:
+        db.session.rollback()
+        raise SecurityError("Too many wrong tries for this code. Send a new code.")
+
+
 def _count_failure(user: User, code: VerificationCode, max_attempts: int, purpose: str, client: Client):
-    db.session.execute(
-        update(VerificationCode).where(VerificationCode.id == code.id).values(attempts=VerificationCode.attempts + 1)
-    )
-    db.session.execute(
-        update(User).where(User.id == user.id).values(consecutive_code_failures=User.consecutive_code_failures + 1)
-    )
+    # The try was already counted on the code and the account by _reserve_check.
     db.session.refresh(code)
     audit.record(audit.CODE_FAILED, client, user=user, purpose=purpose, attempt=code.attempts)
     left = max_attempts - code.attempts

@@ -1,5 +1,6 @@
 """The sign-in state machine: password, then (if needed) a code, then signed in."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -32,6 +33,7 @@ class PasswordOutcome:
     code_id: int | None = None
     send_error: str | None = None
     retry_after: int | None = None
+    send_status: int | None = None
 
 
 def check_password(email: str, password: str, client: Client) -> User:
@@ -40,12 +42,15 @@ def check_password(email: str, password: str, client: Client) -> User:
     subject = audit.subject_digest(email)
     _check_throttle(subject)
     user = db.session.scalar(select(User).where(User.email == email))
+    stored_hash = user.password_hash if user else None
+    # End the transaction before the slow hash: on SQLite it holds the write lock.
+    db.session.commit()
     # Unknown emails still pay for one hash, so timing doesn't reveal accounts.
-    ok = verify_password(user.password_hash if user else None, password)
+    ok = verify_password(stored_hash, password)
     if not ok:
         audit.record(audit.SIGNIN_FAILED, client, user=user, subject=subject, reason="password")
         db.session.commit()
-        _notify_owner_if_throttled(user, subject)
+        _notify_owner_if_throttled(user, subject, client)
         raise SignInFailed(GENERIC_FAILURE)
     if user.is_locked:
         audit.record(audit.SIGNIN_FAILED, client, user=user, subject=subject, reason="locked")
@@ -91,15 +96,30 @@ def _check_throttle(subject: str) -> None:
         )
 
 
-def _notify_owner_if_throttled(user: User | None, subject: str) -> None:
+def _notify_owner_if_throttled(user: User | None, subject: str, client: Client) -> None:
     limit = int(current_app.config["SIGNIN_FAILURES_PER_HOUR"])
-    if user is None or not user.two_factor_enabled or len(_recent_failures(subject)) != limit:
+    if user is None or not user.two_factor_enabled or len(_recent_failures(subject)) < limit:
         return
+    # At most one notice an hour, however the failures are spread.
+    if _recent_event(user, audit.SIGNIN_THROTTLED):
+        return
+    audit.record(audit.SIGNIN_THROTTLED, client, user=user)
+    db.session.commit()
     notify.send_notice(user.phone_e164, notify.SIGNIN_THROTTLED)
 
 
-def after_password(user: User, trust_token: str | None, client: Client, host: str | None) -> PasswordOutcome:
-    """Decide whether a code is needed; if so, text one."""
+def _recent_event(user: User, kind: str) -> int:
+    hour_ago = utcnow() - timedelta(hours=1)
+    return db.session.scalar(
+        select(func.count()).select_from(SecurityEvent).where(
+            SecurityEvent.user_id == user.id, SecurityEvent.type == kind, SecurityEvent.created_at > hour_ago
+        )
+    )
+
+
+def after_password(user: User, trust_token: str | None, client: Client, host: str | None,
+                   allowance: Callable[[], int | None] | None = None) -> PasswordOutcome:
+    """Decide whether a code is needed; if so, text one (allowance: see codes.send_code)."""
     if not user.two_factor_enabled:
         return PasswordOutcome(user, needs_code=False)
     device = devices.find_trusted(user, trust_token)
@@ -107,21 +127,24 @@ def after_password(user: User, trust_token: str | None, client: Client, host: st
         devices.mark_used(device, client)
         return PasswordOutcome(user, needs_code=False)
     db.session.commit()
-    return send_signin_code(user, client, host)
+    return send_signin_code(user, client, host, allowance)
 
 
-def send_signin_code(user: User, client: Client, host: str | None) -> PasswordOutcome:
+def send_signin_code(user: User, client: Client, host: str | None,
+                     allowance: Callable[[], int | None] | None = None) -> PasswordOutcome:
     """Text a sign-in code; on a limit or failure fall back to the newest live code."""
     try:
-        code = codes.send_code(user, codes.SIGN_IN, user.phone_e164, client, host)
+        code = codes.send_code(user, codes.SIGN_IN, user.phone_e164, client, host, allowance=allowance)
         return PasswordOutcome(user, needs_code=True, code_id=code.id)
-    except (RateLimited, SmsSendError) as exc:
+    except (SecurityError, SmsSendError) as exc:
+        # SecurityError: a limit (429), a capped account or a number off the allow-list (422).
         live = codes.latest_live_code(user, codes.SIGN_IN)
-        limited = isinstance(exc, RateLimited)
+        refused = isinstance(exc, SecurityError)
         return PasswordOutcome(
             user, needs_code=True, code_id=live.id if live else None,
-            send_error=exc.message if limited else exc.user_message,
-            retry_after=exc.retry_after if limited else None,
+            send_error=exc.message if refused else exc.user_message,
+            retry_after=exc.retry_after if refused else None,
+            send_status=exc.status if refused else 503,
         )
 
 
@@ -135,15 +158,9 @@ def verify_signin_code(user: User, code_id: int | None, raw: str, client: Client
 
 
 def _maybe_warn_wrong_codes(user: User, client: Client) -> None:
-    hour_ago = utcnow() - timedelta(hours=1)
-    recent = lambda kind: db.session.scalar(  # noqa: E731
-        select(func.count()).select_from(SecurityEvent).where(
-            SecurityEvent.user_id == user.id, SecurityEvent.type == kind, SecurityEvent.created_at > hour_ago
-        )
-    )
-    if recent(audit.CODE_FAILED) < int(current_app.config["WRONG_CODE_NOTICE_AFTER"]):
+    if _recent_event(user, audit.CODE_FAILED) < int(current_app.config["WRONG_CODE_NOTICE_AFTER"]):
         return
-    if recent(audit.WRONG_CODE_NOTICE):
+    if _recent_event(user, audit.WRONG_CODE_NOTICE):
         return
     audit.record(audit.WRONG_CODE_NOTICE, client, user=user)
     db.session.commit()

@@ -1,0 +1,80 @@
+"""Per-IP and site-wide request limits (Flask-Limiter), shared by every view that texts a code.
+
+Product caps (per user, per number, per code, the 100-failure cap) live in app/security and
+count database rows; these limits count requests in Flask-Limiter's storage and are switched
+off together by RATELIMIT_ENABLED=false.
+"""
+
+import math
+import time
+
+from flask import current_app
+from flask_limiter.util import get_remote_address
+from limits import parse
+
+from app.extensions import limiter
+
+SMS_IP_SCOPE = "sms-ip"
+SMS_GLOBAL_SCOPE = "sms-global"
+
+
+def signin_limit() -> str:
+    """Per-IP limit on posts that check a password (sign in, sign up)."""
+    return current_app.config["RATELIMIT_SIGNIN"]
+
+
+def _sms_global() -> str:
+    return current_app.config["RATELIMIT_SMS_GLOBAL"]
+
+
+def _sms_per_ip() -> str:
+    return current_app.config["RATELIMIT_SMS_PER_IP"]
+
+
+def _everyone() -> str:
+    return "all"
+
+
+# Decorators for views whose every POST asks for a code to be texted.
+sms_global = limiter.shared_limit(_sms_global, scope=SMS_GLOBAL_SCOPE, key_func=_everyone)
+sms_per_ip = limiter.shared_limit(_sms_per_ip, scope=SMS_IP_SCOPE)
+
+
+def take_sms_allowance() -> int | None:
+    """Count one code about to be texted against the same ceilings; return seconds to wait if over.
+
+    For views that text a code only sometimes (the password step of sign-in), so a sign-in
+    that needs no code spends nothing. Shares the decorators' counters.
+    """
+    if not limiter.enabled:
+        return None
+    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX") or ""
+    checks = [
+        (parse(_sms_per_ip()), [get_remote_address(), SMS_IP_SCOPE]),
+        (parse(_sms_global()), [_everyone(), SMS_GLOBAL_SCOPE]),
+    ]
+    checks = [(item, [prefix, *keys] if prefix else keys) for item, keys in checks]
+    strategy = limiter.limiter
+    for item, keys in checks:
+        if not strategy.test(item, *keys):
+            reset_at = strategy.get_window_stats(item, *keys).reset_time
+            return max(1, math.ceil(reset_at - time.time()))
+    for item, keys in checks:
+        strategy.hit(item, *keys)
+    return None
+
+
+def breached_retry_after() -> int:
+    """Seconds until the Flask-Limiter limit this request broke lets requests through again."""
+    current = limiter.current_limit
+    if current is None:
+        return 60
+    return max(1, math.ceil(current.window.reset_time - time.time()))
+
+
+def wait_message(seconds: int) -> str:
+    """Say how long to wait, in words a person reads."""
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"

@@ -1,0 +1,334 @@
+"""Toll-fraud (SMS pumping) defences: send caps per user, per number, per IP, site-wide; destinations."""
+
+import html
+
+import pytest
+from sqlalchemy import func, select
+
+from app.models import VerificationCode
+from tests.conftest import OTHER_PHONE, PHONE, PHONE_NATIONAL, htmx, make_user, sign_in, sign_in_fully
+from tests.security.conftest import LIMITS_ON, advance, THIRD_PHONE, codes_sent, pending_sign_in, two_factor_user
+
+SETUP = "/account/two-factor/setup"
+RESEND = "/account/two-factor/resend"
+
+
+def text(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def retry_after(response) -> int:
+    assert "Retry-After" in response.headers, dict(response.headers)
+    return int(response.headers["Retry-After"])
+
+
+def code_rows(app) -> int:
+    from app.extensions import db
+
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(VerificationCode))
+
+
+def client_at(app, ip: str):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = ip
+    return client
+
+
+def signed_in_at(app, fake_vonage, email: str, ip: str = "127.0.0.1"):
+    client = client_at(app, ip)
+    sign_in_fully(client, fake_vonage, email)
+    return client
+
+
+def setup_send(client, phone=PHONE_NATIONAL, country="US", **kwargs):
+    return client.post(SETUP, data={"country": country, "phone": phone}, **kwargs)
+
+
+# ---------------------------------------------------------------- product caps (always on)
+
+def test_sms_pumping_per_user_cap_boundary(app, client, fake_vonage, clock):
+    make_user(app)
+    sign_in_fully(client, fake_vonage)
+    assert setup_send(client).status_code == 200
+    for _ in range(4):
+        clock.shift(31)
+        assert client.post(RESEND).status_code == 200
+    assert codes_sent(fake_vonage) == 5
+    clock.shift(31)
+    refused = client.post(RESEND, headers=htmx())
+    assert refused.status_code == 429
+    assert "Too many codes were sent" in text(refused)
+    assert "<html" not in text(refused)
+    # The first send ages out an hour after it was made: 5 * 31 s have passed.
+    assert retry_after(refused) == 3600 - 5 * 31 + 1
+    assert codes_sent(fake_vonage) == 5 and code_rows(app) == 5
+    # A different number doesn't help: the cap is per user.
+    assert setup_send(client, "201-555-0188").status_code == 429
+    assert codes_sent(fake_vonage, OTHER_PHONE) == 0
+    advance(clock, 3600 - 5 * 31 - 1, client)
+    assert client.post(RESEND).status_code == 429
+    clock.shift(1)
+    assert client.post(RESEND).status_code == 200
+    assert codes_sent(fake_vonage) == 6
+
+
+def test_sms_pumping_per_number_cap_boundary(app, fake_vonage, clock):
+    clients = []
+    for name in ("a", "b", "c"):
+        make_user(app, email=f"{name}@example.com")
+        clients.append(signed_in_at(app, fake_vonage, f"{name}@example.com"))
+    a, b, c = clients
+    assert setup_send(a).status_code == 200
+    assert setup_send(b).status_code == 200
+    clock.shift(31)
+    assert a.post(RESEND).status_code == 200
+    assert b.post(RESEND).status_code == 200
+    assert setup_send(c).status_code == 200
+    assert codes_sent(fake_vonage) == 5
+    clock.shift(31)
+    # c has had one code, but the number has had five this hour.
+    refused = c.post(RESEND)
+    assert refused.status_code == 429 and retry_after(refused) == 3600 - 62 + 1
+    assert codes_sent(fake_vonage) == 5
+    # c may still text a different number.
+    assert setup_send(c, "201-555-0188").status_code == 200
+
+
+def test_sms_pumping_resend_cooldown_boundary(app, client, fake_vonage, clock):
+    two_factor_user(app)
+    pending_sign_in(app, client)
+    clock.shift(29)
+    refused = client.post("/signin/resend", headers=htmx())
+    assert refused.status_code == 429 and retry_after(refused) == 1
+    assert codes_sent(fake_vonage) == 1
+    clock.shift(1)
+    assert client.post("/signin/resend", headers=htmx()).status_code == 200
+    assert codes_sent(fake_vonage) == 2
+
+
+def test_sms_pumping_sign_in_sends_count_toward_the_user_cap(app, fake_vonage, clock):
+    two_factor_user(app)
+    client = app.test_client()
+    pending_sign_in(app, client)
+    for _ in range(4):
+        clock.shift(31)
+        assert client.post("/signin/resend").status_code == 200
+    clock.shift(31)
+    refused = client.post("/signin/resend")
+    assert refused.status_code == 429 and "Too many codes were sent" in text(refused)
+    assert retry_after(refused) > 0
+    # A new sign-in can't get round it either: the password step texts nothing.
+    other = app.test_client()
+    pending_sign_in(app, other)
+    page = text(other.get("/signin/verify"))
+    assert "Too many codes were sent" in page
+    assert codes_sent(fake_vonage) == 5
+
+
+# ---------------------------------------------------------------- destinations
+
+@pytest.mark.parametrize("country, number, message", [
+    ("RU", "+7 912 345-67-89", "can't be sent to that country"),
+    ("US", "+7 912 345-67-89", "can't be sent to that country"),
+    ("US", "+234 802 123 4567", "can't be sent to that country"),
+    ("XX", "2015550123", "can't be sent to that country"),
+    ("GB", "+53 5 1234567", "can't be sent to that country"),
+])
+def test_sms_pumping_destination_allow_list(app, client, fake_vonage, country, number, message):
+    make_user(app)
+    sign_in_fully(client, fake_vonage)
+    response = setup_send(client, number, country)
+    assert response.status_code == 422
+    assert message in text(response)
+    assert fake_vonage.messages == [] and code_rows(app) == 0
+
+
+@pytest.mark.parametrize("country, number, message", [
+    ("US", "+1 900 234 5678", "Premium-rate numbers can't receive codes"),
+    ("GB", "+44 901 234 5678", "Premium-rate numbers can't receive codes"),
+    ("DE", "+49 900 1234567", "Premium-rate numbers can't receive codes"),
+    ("US", "+1 800 234 5678", "can't receive text messages"),
+    ("GB", "+44 121 234 5678", "can't receive text messages"),
+    ("GB", "+44 56 1234 5678", "can't receive text messages"),
+    ("GB", "+44 7640 123456", "can't receive text messages"),
+    ("FR", "+33 1 23 45 67 89", "can't receive text messages"),
+    ("FR", "+33 884 01 23 45", "can't receive text messages"),
+])
+def test_sms_pumping_premium_and_non_mobile_numbers_refused(app, client, fake_vonage, country, number, message):
+    make_user(app)
+    sign_in_fully(client, fake_vonage)
+    response = setup_send(client, number, country)
+    assert response.status_code == 422
+    assert message in text(response)
+    assert fake_vonage.messages == [] and code_rows(app) == 0
+
+
+def test_sms_pumping_country_list_offers_only_allowed_countries(app, client, fake_vonage):
+    make_user(app)
+    sign_in_fully(client, fake_vonage)
+    page = client.get("/account/two-factor").get_data(as_text=True)
+    import re
+
+    offered = set(re.findall(r'<option value="([A-Z]{2})"', page))
+    assert offered == set(app.config["SMS_ALLOWED_COUNTRIES"].split(","))
+
+
+class TestConfiguredAllowList:
+    @pytest.fixture
+    def app_config(self):
+        return {"SMS_ALLOWED_COUNTRIES": "GB"}
+
+    def test_sms_pumping_allow_list_is_configurable(self, app, client, fake_vonage):
+        make_user(app)
+        sign_in_fully(client, fake_vonage)
+        assert setup_send(client, PHONE_NATIONAL, "US").status_code == 422
+        assert setup_send(client, "+1 201 555 0123", "GB").status_code == 422
+        assert fake_vonage.messages == []
+        assert setup_send(client, "07400 123456", "GB").status_code == 200
+        assert len(fake_vonage.sent_to("+447400123456")) == 1
+
+    def test_sms_pumping_sign_in_to_a_number_no_longer_allowed_sends_nothing(self, app, fake_vonage):
+        """A number saved before the allow-list shrank is not texted either."""
+        two_factor_user(app)
+        client = app.test_client()
+        pending_sign_in(app, client)
+        assert fake_vonage.messages == []
+        assert "can't be sent" in text(client.get("/signin/verify"))
+
+
+# ---------------------------------------------------------------- per-IP and global (Flask-Limiter)
+
+class TestPerIp:
+    @pytest.fixture
+    def app_config(self):
+        return {**LIMITS_ON, "RATELIMIT_SMS_PER_IP": "3 per hour"}
+
+    def test_sms_pumping_per_ip_limit_boundary(self, app, fake_vonage, clock):
+        make_user(app, email="a@example.com")
+        make_user(app, email="b@example.com")
+        a = signed_in_at(app, fake_vonage, "a@example.com", "198.51.100.7")
+        assert setup_send(a).status_code == 200
+        clock.shift(31)
+        assert a.post(RESEND).status_code == 200
+        clock.shift(31)
+        assert a.post(RESEND).status_code == 200
+        clock.shift(31)
+        refused = a.post(RESEND, headers=htmx())
+        assert refused.status_code == 429
+        assert retry_after(refused) == 3600 - 3 * 31
+        assert "<html" not in text(refused)
+        assert "minute" in text(refused)
+        assert codes_sent(fake_vonage) == 3
+        # Other networks are unaffected; this one is free again when its window ends.
+        b = signed_in_at(app, fake_vonage, "b@example.com", "198.51.100.8")
+        assert setup_send(b, "201-555-0188").status_code == 200
+        advance(clock, 3600 - 3 * 31 - 1, a)
+        assert a.post(RESEND).status_code == 429
+        clock.shift(1)
+        assert a.post(RESEND).status_code == 200
+
+    def test_sms_pumping_retry_after_names_the_limit_that_refused(self, app, fake_vonage, clock):
+        """A cooldown refusal says 30 s, not when the (unbroken) per-IP window ends."""
+        make_user(app)
+        a = signed_in_at(app, fake_vonage, "patient@example.com", "198.51.100.7")
+        assert setup_send(a).status_code == 200
+        refused = a.post(RESEND, headers=htmx())
+        assert refused.status_code == 429 and retry_after(refused) == 30
+
+    def test_sms_pumping_per_ip_limit_full_page_without_htmx(self, app, fake_vonage, clock):
+        make_user(app)
+        a = signed_in_at(app, fake_vonage, "patient@example.com", "198.51.100.7")
+        for _ in range(3):
+            setup_send(a)
+            clock.shift(31)
+        refused = setup_send(a)
+        assert refused.status_code == 429 and "<html" in text(refused)
+        assert retry_after(refused) > 0
+        assert codes_sent(fake_vonage) == 3
+
+    def test_sms_pumping_per_ip_limit_covers_sign_in_codes(self, app, fake_vonage, clock):
+        for name in ("a", "b", "c"):
+            two_factor_user(app, email=f"{name}@example.com", phone=PHONE if name != "c" else OTHER_PHONE)
+        a = client_at(app, "198.51.100.7")
+        pending_sign_in(app, a, "a@example.com")                # 1: the password step texts a code
+        clock.shift(31)
+        assert a.post("/signin/resend").status_code == 200        # 2
+        b = client_at(app, "198.51.100.7")
+        pending_sign_in(app, b, "b@example.com")                  # 3 (user b shares the number: per-number cap 5)
+        assert codes_sent(fake_vonage) == 3
+        clock.shift(31)
+        refused = a.post("/signin/resend", headers=htmx())
+        assert refused.status_code == 429 and retry_after(refused) > 0
+        # The password step of yet another account from this network texts nothing either.
+        c = client_at(app, "198.51.100.7")
+        pending_sign_in(app, c, "c@example.com")
+        assert codes_sent(fake_vonage, OTHER_PHONE) == 0
+        page = text(c.get("/signin/verify"))
+        assert "Too many" in page and "minute" in page
+        # From another network, c gets a code.
+        d = client_at(app, "198.51.100.9")
+        pending_sign_in(app, d, "c@example.com")
+        assert codes_sent(fake_vonage, OTHER_PHONE) == 1
+
+    def test_sms_pumping_trusted_browser_sign_in_spends_no_sms_allowance(self, app, fake_vonage, clock):
+        two_factor_user(app)
+        a = client_at(app, "198.51.100.7")
+        sign_in_fully(a, fake_vonage, trust=True)                 # 1
+        for _ in range(5):
+            a.post("/signout")
+            clock.shift(61)
+            assert sign_in(a).headers["Location"].endswith("/account")
+        clock.shift(31)
+        a.post("/signout")
+        a.delete_cookie(app.config["TRUST_COOKIE_NAME"])
+        pending_sign_in(app, a)                                   # 2
+        clock.shift(31)
+        assert a.post("/signin/resend").status_code == 200        # 3
+        assert codes_sent(fake_vonage) == 3
+
+
+class TestGlobal:
+    @pytest.fixture
+    def app_config(self):
+        return {**LIMITS_ON, "RATELIMIT_SMS_GLOBAL": "3 per minute"}
+
+    def test_sms_pumping_global_ceiling_boundary(self, app, fake_vonage, clock):
+        phones = {"a": PHONE, "b": OTHER_PHONE, "c": THIRD_PHONE}
+        for name, phone in phones.items():
+            two_factor_user(app, email=f"{name}@example.com", phone=phone)
+        make_user(app, email="e@example.com")
+        e = signed_in_at(app, fake_vonage, "e@example.com", "203.0.113.5")
+        assert setup_send(e, "201-555-0199").status_code == 200                       # 1, account screen
+        pending_sign_in(app, client_at(app, "203.0.113.6"), "a@example.com")        # 2, sign-in
+        pending_sign_in(app, client_at(app, "203.0.113.7"), "b@example.com")        # 3
+        assert len(fake_vonage.messages) == 3
+        late = client_at(app, "203.0.113.8")
+        pending_sign_in(app, late, "c@example.com")
+        assert codes_sent(fake_vonage, THIRD_PHONE) == 0
+        clock.shift(31)
+        refused = late.post("/signin/resend")
+        assert refused.status_code == 429 and retry_after(refused) == 60 - 31
+        refused = e.post(RESEND, headers=htmx())
+        assert refused.status_code == 429
+        assert len(fake_vonage.messages) == 3
+        clock.shift(28)
+        assert late.post("/signin/resend").status_code == 429
+        clock.shift(1)
+        assert late.post("/signin/resend").status_code == 200
+        assert codes_sent(fake_vonage, THIRD_PHONE) == 1
+
+
+class TestSwitch:
+    @pytest.fixture
+    def app_config(self):
+        return {"RATELIMIT_ENABLED": False, "RATELIMIT_SMS_PER_IP": "1 per hour", "RATELIMIT_SMS_GLOBAL": "1 per hour"}
+
+    def test_rule_ratelimit_enabled_false_turns_off_only_per_ip_and_global(self, app, client, fake_vonage, clock):
+        make_user(app)
+        sign_in_fully(client, fake_vonage)
+        for _ in range(5):
+            assert setup_send(client).status_code == 200
+            clock.shift(31)
+        # The per-user product cap stays on.
+        assert setup_send(client).status_code == 429
