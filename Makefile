@@ -43,6 +43,8 @@ browser:
 test: install-dev browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## Load and speed benchmarks against gunicorn on 127.0.0.1 (about 10 minutes; see bench/run.py).
+## Not part of `make test`. PostgreSQL + Redis figures need both on 127.0.0.1 (else skipped).
 bench: install-dev
 	$(BIN)/python bench/run.py
 

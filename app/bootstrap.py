@@ -5,10 +5,12 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from sqlalchemy import event
 
 from app.extensions import csrf, db, limiter, login_manager, migrate, sess
+from app.log_safety import drop_debug_records
+from app.session_store import guard_session_store
 
 
 class ConfigError(RuntimeError):
@@ -81,6 +83,15 @@ def _derive_settings(app: Flask) -> None:
     else:
         raise ConfigError(f"Unsupported SESSION_TYPE {cfg['SESSION_TYPE']!r}.")
     cfg["SESSION_TYPE"] = session_type
+    # SQL parameters and result rows hold phone numbers: keep them out of logs and error text.
+    cfg["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("hide_parameters", True)
+    drop_debug_records("sqlalchemy.engine.Engine")
+    if str(cfg.get("RATELIMIT_STORAGE_URI") or "").startswith(("redis://", "rediss://")):
+        # Fail fast (answered with 503) instead of hanging when Redis stops answering.
+        options = dict(cfg.get("RATELIMIT_STORAGE_OPTIONS") or {})
+        options.setdefault("socket_timeout", 2)
+        options.setdefault("socket_connect_timeout", 2)
+        cfg["RATELIMIT_STORAGE_OPTIONS"] = options
     if cfg["LOG_JSON"] is None:
         cfg["LOG_JSON"] = cfg["APP_ENV"] == "production"
     if cfg["APP_ENV"] == "production":
@@ -109,6 +120,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     sess.init_app(app)
+    guard_session_store(app)
     limiter.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
@@ -134,5 +146,10 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def _sqlite_begin_immediate(conn) -> None:
     # A deferred transaction that reads, then writes, fails at once with "database is
     # locked" when another writer got in between; taking the write lock up front makes
-    # it wait for the busy timeout instead.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # it wait for the busy timeout instead. GET/HEAD requests never write (every state
+    # change is a POST), so they read under a deferred BEGIN: with WAL any number of them
+    # run beside the one writer instead of queueing for its lock for the whole request.
+    if has_request_context() and request.method in ("GET", "HEAD", "OPTIONS"):
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

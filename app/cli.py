@@ -2,7 +2,7 @@
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from app.extensions import db
 from app.security import SecurityError, accounts, audit, maintenance
@@ -42,6 +42,7 @@ def set_staff(email: str, off: bool) -> None:
 
 
 @click.command("cleanup")
+@with_appcontext
 def cleanup() -> None:
     """Delete expired codes, trusted browsers and session files (idempotent)."""
     counts = maintenance.cleanup()

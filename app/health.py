@@ -1,4 +1,4 @@
-"""GET /healthz: database and session store, for load balancers."""
+"""GET /healthz (database and session store, for load balancers) and GET /livez."""
 
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
@@ -15,6 +15,14 @@ def healthz():
               "sessions": _check(_ping_session_store)}
     ok = all(v == "ok" for v in checks.values())
     return jsonify(status="ok" if ok else "unavailable", checks=checks), (200 if ok else 503)
+
+
+@bp.get("/livez")
+def livez():
+    """Report that this process answers, checking nothing behind it."""
+    # Liveness, not readiness: a supervisor restarts a process that fails this, and a
+    # database outage is no reason to restart. Also the benchmarks' baseline route.
+    return jsonify(status="ok")
 
 
 def _check(probe) -> str:

@@ -1,5 +1,6 @@
 """Fixtures: app, client, runner, fake_vonage, and helpers to sign people in."""
 
+import functools
 import os
 import re
 import tempfile
@@ -31,9 +32,77 @@ def fake_vonage():
     os.unlink(bundle.name)
 
 
+# ---------------------------------------------------------------- shared services
+# With `-n 2` two xdist workers run at once: each gets its own PostgreSQL database
+# (<TEST_DATABASE_URL's name>_<worker>) and its own Redis key prefix, both removed at the end.
+
+def worker_name() -> str:
+    """Name this xdist worker ("gw0", "gw1"...), or "main" without xdist."""
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def redis_prefix() -> str:
+    """Key prefix of this worker's sessions and rate-limit counters."""
+    return f"test-{worker_name()}-{os.getpid()}"
+
+
+def admin_execute(base_url: str, *statements: str) -> None:
+    """Run statements with autocommit on the database TEST_DATABASE_URL names."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(base_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            for statement in statements:
+                conn.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
+@functools.lru_cache(maxsize=None)
+def worker_database_url() -> str | None:
+    """Create (empty) this worker's PostgreSQL database once; return its URL."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        return None
+    from sqlalchemy.engine import make_url
+
+    url = make_url(base)
+    name = f"{url.database}_{worker_name()}"
+    admin_execute(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def clear_test_redis() -> None:
+    """Delete this worker's session and rate-limit keys (never anyone else's)."""
+    if not os.environ.get("TEST_REDIS_URL"):
+        return
+    import redis
+
+    client = redis.Redis.from_url(os.environ["TEST_REDIS_URL"])
+    try:
+        keys = list(client.scan_iter(match=f"*{redis_prefix()}*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _worker_services():
+    """Drop this worker's database and Redis keys when the run ends."""
+    yield
+    clear_test_redis()
+    if worker_database_url.cache_info().currsize and worker_database_url():
+        from sqlalchemy.engine import make_url
+
+        name = make_url(worker_database_url()).database
+        admin_execute(os.environ["TEST_DATABASE_URL"], f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def database_uri(tmp_path) -> str:
-    """SQLite per test, or the PostgreSQL named by TEST_DATABASE_URL."""
-    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path}/test.db"
+    """SQLite per test, or this worker's PostgreSQL database when TEST_DATABASE_URL is set."""
+    return worker_database_url() or f"sqlite:///{tmp_path}/test.db"
 
 
 def base_config(tmp_path, fake_vonage) -> dict:
@@ -53,7 +122,8 @@ def base_config(tmp_path, fake_vonage) -> dict:
     }
     if os.environ.get("TEST_REDIS_URL"):
         config.update(SESSION_TYPE="redis", SESSION_REDIS_URL=os.environ["TEST_REDIS_URL"],
-                      RATELIMIT_STORAGE_URI=os.environ["TEST_REDIS_URL"])
+                      RATELIMIT_STORAGE_URI=os.environ["TEST_REDIS_URL"],
+                      SESSION_KEY_PREFIX=f"{redis_prefix()}:session:", RATELIMIT_KEY_PREFIX=redis_prefix())
     return config
 
 
@@ -89,13 +159,37 @@ def app(tmp_path, fake_vonage, app_config):
         if application.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
             db.drop_all()
         db.engine.dispose()
-    if application.config["SESSION_TYPE"] == "redis":
-        application.config["SESSION_REDIS"].flushdb()
+    clear_test_redis()
 
 
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def app_factory(tmp_path, fake_vonage):
+    """Build more apps with config overrides (schema=False leaves the database alone); dispose them after."""
+    from app import create_app
+    from app.extensions import db
+
+    fake_vonage.reset()
+    made = []
+
+    def make(schema: bool = True, **overrides):
+        if schema:
+            application = build_app(tmp_path, fake_vonage, **overrides)
+        else:
+            application = create_app({**base_config(tmp_path, fake_vonage), **overrides})
+        made.append(application)
+        return application
+
+    yield make
+    for application in made:
+        with application.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    clear_test_redis()
 
 
 @pytest.fixture
@@ -155,6 +249,19 @@ def session_cookie(client, app) -> str | None:
     return cookie.value if cookie else None
 
 
+def stored_sessions(app) -> list[bytes]:
+    """Every raw session record the app's store holds (files or Redis), for "never stored" checks."""
+    if app.config["SESSION_TYPE"] == "redis":
+        store = app.config["SESSION_REDIS"]
+        return [store.get(key) or b"" for key in store.scan_iter(match=app.config["SESSION_KEY_PREFIX"] + "*")]
+    folder = app.config["SESSION_FILE_DIR"]
+    records = []
+    for name in os.listdir(folder) if os.path.isdir(folder) else []:
+        with open(os.path.join(folder, name), "rb") as fh:
+            records.append(fh.read())
+    return records
+
+
 # ---------------------------------------------------------------- browser tests
 
 CHROMIUM = "/usr/bin/chromium"
@@ -197,6 +304,7 @@ def live_server(tmp_path, fake_vonage, app_config):
         if application.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
             db.drop_all()
         db.engine.dispose()
+    clear_test_redis()
 
 
 @pytest.fixture(scope="session")

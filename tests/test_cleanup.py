@@ -1,0 +1,137 @@
+"""`flask cleanup`: expired codes (keeping the hour the caps count), devices and session files."""
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import time_machine
+from sqlalchemy import select
+
+from tests.conftest import PHONE, make_user, sign_in_fully
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def add_code(app, user_id, *, age, ttl=timedelta(minutes=10), consumed=False, revoked=False, phone=PHONE):
+    """Insert a code created `age` ago; return its id."""
+    from app.extensions import db
+    from app.models import VerificationCode, utcnow
+
+    with app.app_context():
+        created = utcnow() - age
+        code = VerificationCode(user_id=user_id, purpose="signin", phone_e164=phone, digest="0" * 64,
+                                created_at=created, expires_at=created + ttl,
+                                consumed_at=created + timedelta(minutes=1) if consumed else None,
+                                revoked_at=created + timedelta(minutes=1) if revoked else None)
+        db.session.add(code)
+        db.session.commit()
+        return code.id
+
+
+def add_device(app, user_id, *, expires_in):
+    from app.extensions import db
+    from app.models import TrustedDevice, utcnow
+
+    with app.app_context():
+        device = TrustedDevice(user_id=user_id, token_digest=os.urandom(32).hex(), name="Firefox on Linux",
+                               expires_at=utcnow() + expires_in)
+        db.session.add(device)
+        db.session.commit()
+        return device.id
+
+
+def remaining(app, model) -> set[int]:
+    from app.extensions import db
+
+    with app.app_context():
+        return set(db.session.scalars(select(model.id)))
+
+
+def cleanup(runner) -> str:
+    result = runner.invoke(args=["cleanup"])
+    assert result.exit_code == 0, result.output
+    return result.output.strip()
+
+
+def test_removes_expired_codes_and_devices_and_is_idempotent(app, runner):
+    from app.models import TrustedDevice, VerificationCode
+
+    uid = make_user(app, phone=PHONE)
+    old_expired = add_code(app, uid, age=timedelta(hours=2))
+    old_consumed = add_code(app, uid, age=timedelta(hours=3), consumed=True)
+    old_revoked = add_code(app, uid, age=timedelta(hours=1, minutes=30), revoked=True)
+    recent_expired = add_code(app, uid, age=timedelta(minutes=40))  # the hourly caps still count it
+    recent_consumed = add_code(app, uid, age=timedelta(minutes=20), consumed=True)
+    live = add_code(app, uid, age=timedelta(minutes=2))
+    long_lived = add_code(app, uid, age=timedelta(hours=2), ttl=timedelta(hours=3))  # not expired yet
+    expired_device = add_device(app, uid, expires_in=-timedelta(minutes=1))
+    live_device = add_device(app, uid, expires_in=timedelta(days=30))
+
+    assert cleanup(runner).startswith("codes=3 devices=1 ")
+    assert remaining(app, VerificationCode) == {recent_expired, recent_consumed, live, long_lived}
+    assert not remaining(app, VerificationCode) & {old_expired, old_consumed, old_revoked}
+    assert remaining(app, TrustedDevice) == {live_device}
+    assert expired_device not in remaining(app, TrustedDevice)
+    # Idempotent: a second run (e.g. cron on another host) finds nothing to do.
+    assert cleanup(runner) == "codes=0 devices=0 sessions=0"
+    assert remaining(app, VerificationCode) == {recent_expired, recent_consumed, live, long_lived}
+
+
+def test_codes_of_the_last_hour_still_count_toward_the_caps(app, runner):
+    from app.extensions import db
+    from app.models import User
+    from app.security import RateLimited, codes
+
+    uid = make_user(app, phone=PHONE)
+    for minutes in (55, 45, 35, 25, 15):  # five expired codes: the hourly cap is five
+        add_code(app, uid, age=timedelta(minutes=minutes))
+    cleanup(runner)
+    with app.app_context():
+        user = db.session.get(User, uid)
+        with pytest.raises(RateLimited):
+            codes.check_send_allowed(user, codes.SIGN_IN, PHONE)
+
+
+@pytest.mark.parametrize("app_config", [{"SESSION_TYPE": "cachelib"}])
+def test_removes_expired_session_files_only(app, runner, fake_vonage):
+    make_user(app)
+    stale = app.test_client()
+    sign_in_fully(stale, fake_vonage)
+    directory = Path(app.config["SESSION_FILE_DIR"])
+    stale_files = set(directory.iterdir())
+    assert stale_files
+    idle = app.config["SESSION_IDLE_TIMEOUT"]
+    with time_machine.travel(timedelta(seconds=idle + 120)):
+        fresh = app.test_client()
+        sign_in_fully(fresh, fake_vonage)
+        assert cleanup(runner) == f"codes=0 devices=0 sessions={len(stale_files)}"
+        assert not stale_files & set(directory.iterdir())
+        assert fresh.get("/account").status_code == 200  # the live session was kept
+        assert cleanup(runner) == "codes=0 devices=0 sessions=0"
+
+
+@pytest.mark.parametrize("app_config", [{"SESSION_TYPE": "redis", "SESSION_REDIS_URL": "redis://127.0.0.1:1/0"}])
+def test_redis_sessions_are_left_to_redis(app, runner):
+    # Redis expires sessions itself (key TTL): cleanup must not even connect to it.
+    assert cleanup(runner) == "codes=0 devices=0 sessions=0"
+
+
+def test_flask_cleanup_command_from_the_shell(app, tmp_path):
+    """Run `flask --app wsgi cleanup` as cron would, configured by FLASK_* variables."""
+    uid = make_user(app, phone=PHONE)
+    add_code(app, uid, age=timedelta(hours=2))
+    add_device(app, uid, expires_in=-timedelta(days=1))
+    env = {**os.environ, "FLASK_APP_ENV": "testing", "FLASK_SECRET_KEY": app.config["SECRET_KEY"],
+           "FLASK_SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+           "FLASK_SESSION_TYPE": "cachelib", "FLASK_SESSION_FILE_DIR": str(tmp_path / "cron-sessions"),
+           "FLASK_SMS_BACKEND": "memory"}
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", "cleanup"]
+    first = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip() == "codes=1 devices=1 sessions=0"
+    from app.models import TrustedDevice, VerificationCode
+
+    assert remaining(app, VerificationCode) == set() and remaining(app, TrustedDevice) == set()
