@@ -100,12 +100,16 @@ def _notify_owner_if_throttled(user: User | None, subject: str, client: Client) 
     limit = int(current_app.config["SIGNIN_FAILURES_PER_HOUR"])
     if user is None or not user.two_factor_enabled or len(_recent_failures(subject)) < limit:
         return
-    # At most one notice an hour, however the failures are spread.
-    if _recent_event(user, audit.SIGNIN_THROTTLED):
+    _notice_once_an_hour(user, audit.SIGNIN_THROTTLED, notify.SIGNIN_THROTTLED, client)
+
+
+def _notice_once_an_hour(user: User, marker: str, template: str, client: Client) -> None:
+    # The marker event makes it at most one notice an hour, however the failures are spread.
+    if _recent_event(user, marker):
         return
-    audit.record(audit.SIGNIN_THROTTLED, client, user=user)
+    audit.record(marker, client, user=user)
     db.session.commit()
-    notify.send_notice(user.phone_e164, notify.SIGNIN_THROTTLED)
+    notify.send_notice(user.phone_e164, template)
 
 
 def _recent_event(user: User, kind: str) -> int:
@@ -160,11 +164,7 @@ def verify_signin_code(user: User, code_id: int | None, raw: str, client: Client
 def _maybe_warn_wrong_codes(user: User, client: Client) -> None:
     if _recent_event(user, audit.CODE_FAILED) < int(current_app.config["WRONG_CODE_NOTICE_AFTER"]):
         return
-    if _recent_event(user, audit.WRONG_CODE_NOTICE):
-        return
-    audit.record(audit.WRONG_CODE_NOTICE, client, user=user)
-    db.session.commit()
-    notify.send_notice(user.phone_e164, notify.WRONG_CODES)
+    _notice_once_an_hour(user, audit.WRONG_CODE_NOTICE, notify.WRONG_CODES, client)
 
 
 def complete(user: User, client: Client, subject_email: str | None = None, method: str = "password") -> None:
