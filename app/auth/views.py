@@ -11,7 +11,7 @@ from app.htmx import hx_redirect, render
 from app.models import User
 from app.security import SecurityError, accounts, audit, codes, devices, recovery, signin
 from app.security.phones import mask
-from app.web import client, request_host
+from app.web import client, webotp_host
 
 bp = Blueprint("auth", __name__)
 
@@ -76,7 +76,7 @@ def sign_in():
 
 def _after_password(user: User, email: str, next_url: str | None):
     # Only a sign-in that texts a code spends the per-IP/global SMS allowance.
-    outcome = signin.after_password(user, trust_cookie.read(), client(), request_host(),
+    outcome = signin.after_password(user, trust_cookie.read(), client(), webotp_host(),
                                     allowance=ratelimits.take_sms_allowance)
     if not outcome.needs_code:
         signin.complete(user, client(), email)
@@ -179,7 +179,7 @@ def resend():
     state, user = _pending_user()
     if user is None:
         return _no_pending_sign_in()
-    outcome = signin.send_signin_code(user, client(), request_host(), allowance=ratelimits.take_sms_allowance)
+    outcome = signin.send_signin_code(user, client(), webotp_host(), allowance=ratelimits.take_sms_allowance)
     signin_session.set_pending_code(outcome.code_id)
     state = signin_session.pending()
     if outcome.send_error:
