@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Flask, has_request_context, request
+from flask import Flask, current_app, has_request_context, request
 from sqlalchemy import event
 
 from app.extensions import csrf, db, limiter, login_manager, migrate, sess
@@ -162,6 +162,7 @@ def register_extensions(app: Flask) -> None:
     sess.init_app(app)
     guard_session_store(app)
     limiter.init_app(app)
+    app.before_request(_protect_csrf)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)
@@ -170,6 +171,13 @@ def register_extensions(app: Flask) -> None:
     from app.sms import init_sms
 
     init_sms(app)
+
+
+def _protect_csrf() -> None:
+    # Registered after Flask-Limiter's hook (WTF_CSRF_CHECK_DEFAULT is off), so a form post
+    # without a live session is counted by the new-session limit before CSRF answers it.
+    if current_app.config["WTF_CSRF_ENABLED"]:
+        csrf.protect(apply_exemptions=True)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

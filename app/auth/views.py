@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from app import ratelimits, signin_session
 from app.auth import trust_cookie
+from app.errors import reload_when_expired
 from app.extensions import db, limiter
 from app.forms import checkbox, field, safe_next
 from app.htmx import hx_redirect, render
@@ -52,6 +53,12 @@ def sign_up():
                   errors=errors, email=email)
 
 
+@reload_when_expired("auth.sign_up")
+def _sign_up_expired(message: str):
+    return render("auth/signup.html", "auth/_signup_form.html", 400, errors={"form": message},
+                  email=field("email", 320))
+
+
 @bp.route("/signin", methods=["GET", "POST"])
 @limiter.limit(_signin_limit, methods=["POST"])
 def sign_in():
@@ -72,6 +79,12 @@ def sign_in():
     if status == 429 and retry:
         response.headers["Retry-After"] = str(retry)
     return response
+
+
+@reload_when_expired("auth.sign_in")
+def _sign_in_expired(message: str):
+    return render("auth/signin.html", "auth/_signin_form.html", 400, error=message, email=field("email", 320),
+                  next_url=safe_next(request.values.get("next")))
 
 
 def _after_password(user: User, email: str, next_url: str | None):
