@@ -22,9 +22,12 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-## Serve on http://127.0.0.1:5000 (FLASK_RUN_HOST / FLASK_RUN_PORT and FLASK_* config honoured).
+## Serve on http://localhost:5000 (FLASK_RUN_HOST / FLASK_RUN_PORT and FLASK_* config honoured).
+## Open it at localhost, not 127.0.0.1: PUBLIC_URL defaults to http://localhost:<port>, and a
+## WebAuthn relying-party id cannot be an IP address.
 run: install
 	$(BIN)/flask --app wsgi db upgrade
+	@echo "Open http://localhost:$${FLASK_RUN_PORT:-5000} (localhost, not 127.0.0.1); texts appear at /dev/outbox."
 	FLASK_RUN_HOST=$${FLASK_RUN_HOST:-127.0.0.1} FLASK_RUN_PORT=$${FLASK_RUN_PORT:-5000} \
 		$(BIN)/flask --app wsgi run --no-debugger
 

@@ -1,11 +1,14 @@
 """Configuration loading and extension wiring for create_app."""
 
+import ipaddress
 import os
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from flask import Flask, has_request_context, request
+from flask import Flask, current_app, has_request_context, request
 from sqlalchemy import event
 
 from app.extensions import csrf, db, limiter, login_manager, migrate, sess
@@ -27,6 +30,7 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     os.makedirs(app.instance_path, exist_ok=True)
     _ensure_secret_key(app)
     _derive_settings(app)
+    _public_origin(app)
     if app.config["APP_ENV"] == "production":
         _check_production(app)
 
@@ -103,6 +107,42 @@ def _derive_settings(app: Flask) -> None:
             cfg["TRUST_COOKIE_NAME"] = "__Host-" + cfg["TRUST_COOKIE_NAME"]
 
 
+_HOSTNAME = re.compile(r"(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*")
+
+
+def _public_origin(app: Flask) -> None:
+    # One canonical origin for texts, mail links and WebAuthn; never the request's Host.
+    cfg = app.config
+    production = cfg["APP_ENV"] == "production"
+    if not cfg.get("PUBLIC_URL"):
+        if production:
+            raise ConfigError("PUBLIC_URL must be set in production (FLASK_PUBLIC_URL=https://your.host).")
+        # localhost, not 127.0.0.1: a WebAuthn relying-party id cannot be an IP address.
+        cfg["PUBLIC_URL"] = f"http://localhost:{os.environ.get('FLASK_RUN_PORT') or 5000}"
+    parts = urlsplit(str(cfg["PUBLIC_URL"]).strip())
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    host = parts.hostname or ""
+    if (parts.scheme not in ("http", "https") or not _HOSTNAME.fullmatch(host) or parts.username
+            or parts.password or parts.path not in ("", "/") or parts.query or parts.fragment or port == -1):
+        raise ConfigError("PUBLIC_URL must be an origin like https://records.example.org (no path).")
+    if production and (parts.scheme != "https" or _is_ip(host)):
+        raise ConfigError("PUBLIC_URL must be https:// and name a host, not an IP address, in production.")
+    cfg["PUBLIC_URL"] = f"{parts.scheme}://{host}" + (f":{port}" if port else "")
+    if production and cfg.get("TRUSTED_HOSTS") is None:
+        cfg["TRUSTED_HOSTS"] = [host]
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def _check_production(app: Flask) -> None:
     cfg = app.config
     if len(str(cfg["SECRET_KEY"])) < 32:
@@ -122,6 +162,7 @@ def register_extensions(app: Flask) -> None:
     sess.init_app(app)
     guard_session_store(app)
     limiter.init_app(app)
+    app.before_request(_protect_csrf)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)
@@ -130,6 +171,13 @@ def register_extensions(app: Flask) -> None:
     from app.sms import init_sms
 
     init_sms(app)
+
+
+def _protect_csrf() -> None:
+    # Registered after Flask-Limiter's hook (WTF_CSRF_CHECK_DEFAULT is off), so a form post
+    # without a live session is counted by the new-session limit before CSRF answers it.
+    if current_app.config["WTF_CSRF_ENABLED"]:
+        csrf.protect(apply_exemptions=True)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

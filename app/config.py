@@ -10,6 +10,15 @@ from datetime import timedelta
 APP_ENV = "development"
 APP_NAME = "Health Records"
 
+# The site's one canonical public origin (scheme, host, port): the WebOTP line of every
+# text, links in emails and the WebAuthn relying party come from it, never from the
+# request's Host header. Development defaults to http://localhost:<FLASK_RUN_PORT or 5000>;
+# production refuses to start without it.
+PUBLIC_URL = None
+# Hosts requests may be addressed to (Flask's own allow-list; the port is ignored). In
+# production it defaults to PUBLIC_URL's host; other hosts get 400, the health endpoints aside.
+TRUSTED_HOSTS = None
+
 # Filled in by load_config: a generated key in development, required in production.
 SECRET_KEY = None
 SECRET_KEY_FALLBACKS: list[str] = []
@@ -35,10 +44,16 @@ SESSION_IDLE_TIMEOUT = 30 * 60
 # so a live session is re-saved at least once a minute; a page view costs one read.
 SESSION_REFRESH_EACH_REQUEST = False
 SESSION_ABSOLUTE_TIMEOUT = 12 * 60 * 60
+# Lifetime of a stored session that is neither signed in nor half signed in (it holds a
+# CSRF token and maybe a message): short, so cookie-less visits can't pile up records.
+ANON_SESSION_TTL_SECONDS = 10 * 60
 PERMANENT_SESSION_LIFETIME = timedelta(seconds=SESSION_IDLE_TIMEOUT)
 
 # CSRF tokens live as long as the session that holds them.
 WTF_CSRF_TIME_LIMIT = None
+# Checked by our own hook after the rate limits (app/bootstrap.py), so a refused form
+# can't store a new session without being counted first.
+WTF_CSRF_CHECK_DEFAULT = False
 
 # Requests bodies above this many bytes are refused with 413.
 MAX_CONTENT_LENGTH = 64 * 1024
@@ -80,10 +95,16 @@ RATELIMIT_HEADERS_ENABLED = False
 RATELIMIT_SIGNIN = "20 per minute"
 RATELIMIT_SMS_PER_IP = "20 per hour"
 RATELIMIT_SMS_GLOBAL = "120 per minute"
+# Per IP, on requests that arrive without a live session (each may store a new one).
+RATELIMIT_NEW_SESSIONS = "20 per minute"
 
 # Number of trusted reverse proxies (load balancers) in front of the app; 0 = clients
 # connect directly. With N > 0 the client address comes from X-Forwarded-For (N hops).
 PROXY_FIX_X_FOR = 0
+
+# Audit rows keep the client's IP address and user agent this many days; `flask cleanup`
+# then blanks them (the event itself stays).
+AUDIT_CLIENT_RETENTION_DAYS = 90
 
 # Structured JSON security log lines (on by default in production).
 LOG_JSON = None

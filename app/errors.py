@@ -1,8 +1,9 @@
 """Friendly error pages for every error status; never a stack trace."""
 
 import logging
+from collections.abc import Callable
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request, session
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -20,6 +21,23 @@ MESSAGES = {
     500: ("Something went wrong", "Sorry, something went wrong on our side. Try again in a moment."),
     503: ("Temporarily unavailable", "The service is briefly unavailable. Try again in a minute."),
 }
+
+
+PAGE_EXPIRED = "This page expired — we've reloaded it. Check what you entered, type your password again and send it."
+
+# Forms answered with themselves, filled in again, when their session (and so their CSRF
+# token) expired while the page stood open: endpoint -> function rendering the form.
+_RELOADERS: dict[str, Callable[[str], object]] = {}
+
+
+def reload_when_expired(endpoint: str):
+    """Register a function that re-renders endpoint's form (minus passwords) with a message."""
+
+    def register(render_form: Callable[[str], object]):
+        _RELOADERS[endpoint] = render_form
+        return render_form
+
+    return register
 
 
 def render_error(status: int, message: str | None = None, retry_after: int | None = None):
@@ -42,6 +60,13 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
+        reload = _RELOADERS.get(request.endpoint)
+        if reload and not session.get(current_app.config["WTF_CSRF_FIELD_NAME"]):
+            # The session that held the token is gone (anonymous sessions are short-lived):
+            # nothing was done; show the form again with a fresh token and what was typed.
+            response = current_app.make_response(reload(PAGE_EXPIRED))
+            response.status_code = 400
+            return response
         return render_error(400, "Your form expired or came from somewhere else. Reload the page and try again.")
 
     @app.errorhandler(HTTPException)

@@ -1,6 +1,6 @@
 """Unbound extension objects, bound to the app in create_app."""
 
-from flask_limiter import Limiter
+from flask_limiter import ApplicationLimit, Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -9,6 +9,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from app.session_store import keeps_a_session, new_session_limit
 
 # Named constraints let Alembic alter them later, also in SQLite's batch mode.
 NAMING = {
@@ -31,4 +33,6 @@ migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 sess = Session()
-limiter = Limiter(key_func=get_remote_address)
+# Every request that arrives without a live session may store a new one: count those per IP.
+limiter = Limiter(key_func=get_remote_address, application_limits=[
+    ApplicationLimit(new_session_limit, scope="new-session", exempt_when=keeps_a_session)])

@@ -12,6 +12,8 @@ AUTH_AT = "auth_at"
 CREATED_AT = "created_at"
 SEEN_AT = "seen_at"
 FLOW = "twofa_flow"
+# Flask-Login's key for the signed-in user ("<id>:<session_version>").
+USER_ID = "_user_id"
 
 
 def now() -> float:
@@ -40,6 +42,11 @@ def begin_pending(user: User, code_id: int | None, *, next_url: str | None = Non
         "auth_at": now(),
     }
     session[CREATED_AT] = now()
+
+
+def holds_sign_in(data) -> bool:
+    """Tell whether session data belongs to someone signed in or half signed in."""
+    return bool(data.get(USER_ID) or data.get(PENDING))
 
 
 def pending() -> dict | None:

@@ -1,6 +1,9 @@
-"""Request hooks: session lifetimes, the pending-sign-in gate, security headers."""
+"""Request hooks: trusted hosts, session lifetimes, the pending-sign-in gate, security headers."""
 
-from flask import Flask, Response, current_app, request, url_for
+from urllib.parse import urlsplit
+
+from flask import Flask, Request, Response, current_app, render_template, request, url_for
+from werkzeug.exceptions import SecurityError as UntrustedHost
 from werkzeug.routing import IntegerConverter
 
 from app import signin_session
@@ -31,9 +34,35 @@ def client() -> Client:
     return Client(ip=request.remote_addr, user_agent=request.headers.get("User-Agent", "")[:300].replace("\x00", ""))
 
 
-def request_host() -> str:
-    """Return the host this request was addressed to (for the WebOTP line)."""
-    return request.host
+def webotp_host() -> str:
+    """Return the host named in the WebOTP line of a text: PUBLIC_URL's, never the request's."""
+    return urlsplit(current_app.config["PUBLIC_URL"]).hostname
+
+
+# A load balancer probes these with its own idea of the Host (often an IP address).
+OPEN_PATHS = frozenset({"/livez", "/healthz"})
+
+
+class HostCheckedRequest(Request):
+    """A request whose Host must be on TRUSTED_HOSTS, except for the health endpoints."""
+
+    _trusted_hosts: list[str] | None = None
+
+    @property
+    def trusted_hosts(self) -> list[str] | None:
+        return None if self.path in OPEN_PATHS else self._trusted_hosts
+
+    @trusted_hosts.setter
+    def trusted_hosts(self, value: list[str] | None) -> None:
+        self._trusted_hosts = value
+
+
+def _refuse_untrusted_host():
+    # Flask found the Host outside TRUSTED_HOSTS; nothing else may run (no URL can be
+    # built for that host), so answer a page that needs no url_for and no session.
+    if isinstance(request.routing_exception, UntrustedHost):
+        return render_template("errors/bad_host.html"), 400
+    return None
 
 
 class DatabaseId(IntegerConverter):
@@ -62,8 +91,11 @@ class CookieSafeResponse(Response):
 def register_request_hooks(app: Flask) -> None:
     """Install the before/after request hooks."""
     app.response_class = CookieSafeResponse
+    app.request_class = HostCheckedRequest
     # First of all hooks: the pending-sign-in redirect or a CSRF refusal would reveal /admin.
     app.before_request_funcs.setdefault(None, []).insert(0, hide_staff_area)
+    # And ahead of that: a request for a host we don't serve gets a plain 400.
+    app.before_request_funcs[None].insert(0, _refuse_untrusted_host)
     app.before_request(_session_rules)
     app.after_request(_security_headers)
     if int(app.config.get("PROXY_FIX_X_FOR") or 0):

@@ -110,6 +110,8 @@ def base_config(tmp_path, fake_vonage) -> dict:
         "TESTING": True,
         "APP_ENV": "testing",
         "SECRET_KEY": "test-secret-key-" + "x" * 40,
+        # The test client's own host, so production-mode apps in tests accept its requests.
+        "PUBLIC_URL": "https://localhost",
         "SQLALCHEMY_DATABASE_URI": database_uri(tmp_path),
         "SESSION_FILE_DIR": str(tmp_path / "sessions"),
         "WTF_CSRF_ENABLED": False,

@@ -192,3 +192,57 @@ def test_unknown_user_or_action_is_404(world):
     assert world.staff.get("/admin/users/999").status_code == 404
     assert world.staff.post("/admin/users/999/actions/lock", data={"reason": REASON}).status_code == 404
     assert world.staff.post(world.url("delete"), data={"reason": REASON}).status_code == 404
+
+
+# ---------------------------------------------------------------- staff accounts are the command line's
+
+@pytest.fixture
+def colleague(world, fake_vonage):
+    """Another staff member (two-factor on), signed in on their own browser."""
+    from tests.admin_helpers import make_staff, staff_client
+
+    uid = make_staff(world.app, "colleague@example.com", "+12015550155")
+    return uid, staff_client(world.app, fake_vonage, "colleague@example.com", "+12015550155")
+
+
+@pytest.mark.parametrize("slug", EVENT_OF)
+@pytest.mark.parametrize("as_htmx", [False, True], ids=["no-js", "htmx"])
+def test_staff_cannot_act_on_other_staff(world, colleague, slug, as_htmx):
+    uid, their_browser = colleague
+    if slug == "unlock":
+        set_user(world.app, uid, locked_at=datetime(2025, 1, 1))
+    before = user_state(world.app, uid)
+    before_events = {kind: len(events(world.app, kind, uid)) for kind in EVENT_OF.values()}
+    url = f"/admin/users/{uid}/actions/{slug}"
+    headers = htmx() if as_htmx else {}
+    shown = world.staff.get(url, headers=headers)
+    assert shown.status_code == 403 and "command line" in shown.get_data(as_text=True)
+    assert 'name="reason"' not in shown.get_data(as_text=True)  # no form for what will be refused
+    response = world.staff.post(url, data={"reason": REASON, "password": PASSWORD}, headers=headers)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 403 and "Staff accounts can&#39;t be changed from the support area" in html
+    assert user_state(world.app, uid) == before
+    assert {kind: len(events(world.app, kind, uid)) for kind in EVENT_OF.values()} == before_events
+    if slug != "unlock":
+        assert their_browser.get("/admin/").status_code == 200  # still signed in, still staff
+
+
+def test_a_staff_account_page_offers_no_actions(world, colleague):
+    uid, _ = colleague
+    html = world.staff.get(f"/admin/users/{uid}").get_data(as_text=True)
+    assert "This is a staff account" in html
+    assert f"/admin/users/{uid}/actions/" not in html
+
+
+def test_staff_services_refuse_staff_targets(world, colleague):
+    from app.extensions import db
+    from app.models import User
+    from app.security import admin
+    from app.security.audit import SYSTEM
+
+    uid, _ = colleague
+    with world.app.app_context():
+        target, staff = db.session.get(User, uid), db.session.get(User, world.staff_id)
+        for run in (admin.reset_two_factor, admin.forget_browsers, admin.sign_out_everywhere, admin.lock, admin.unlock):
+            with pytest.raises(admin.StaffAccountRefused):
+                run(target, staff, REASON, SYSTEM)

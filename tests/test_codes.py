@@ -512,12 +512,12 @@ def test_sms_text_is_exactly_as_specified(app, fake_vonage, browser):
     assert message["to"] == "12015550123" and message["from"] == "HealthRec"
 
 
-@pytest.mark.parametrize("app_config", [{"APP_NAME": "Clinic Portal", "VONAGE_SMS_FROM": "Clinic"}])
+@pytest.mark.parametrize("app_config", [{"APP_NAME": "Clinic Portal", "VONAGE_SMS_FROM": "Clinic",
+                                         "PUBLIC_URL": "https://records.example.org:8443"}])
 def test_sms_names_the_app_and_the_host_without_its_port(app, fake_vonage):
     make_user(app, phone=PHONE)
     pending = client_with_agent(app)
-    pending.post("/signin", base_url="http://records.example.org:8443",
-                 data={"email": "patient@example.com", "password": "Blue-Kettle-Orbit-42"})
+    pending.post("/signin", data={"email": "patient@example.com", "password": "Blue-Kettle-Orbit-42"})
     (message,) = fake_vonage.messages
     code = fake_vonage.last_code(PHONE)
     assert message["text"].startswith(f"Your Clinic Portal verification code is {code}.")

@@ -115,7 +115,7 @@ def test_unknown_session_type_refuses_to_start(instance, made):
 
 def production(**overrides) -> dict:
     config = {"APP_ENV": "production", "SECRET_KEY": PROD_KEY, "SMS_BACKEND": "vonage",
-              "VONAGE_API_KEY": "key", "VONAGE_API_SECRET": "secret"}
+              "VONAGE_API_KEY": "key", "VONAGE_API_SECRET": "secret", "PUBLIC_URL": "https://records.example.org"}
     config.update(overrides)
     return {k: v for k, v in config.items() if v is not None}
 
@@ -131,6 +131,7 @@ def test_production_from_the_environment_refuses_to_start_without_a_secret_key(i
     monkeypatch.setenv("FLASK_SMS_BACKEND", "vonage")
     monkeypatch.setenv("FLASK_VONAGE_API_KEY", "key")
     monkeypatch.setenv("FLASK_VONAGE_API_SECRET", "secret")
+    monkeypatch.setenv("FLASK_PUBLIC_URL", "https://records.example.org")
     with pytest.raises(ConfigError, match="SECRET_KEY"):
         made()
     monkeypatch.setenv("FLASK_SECRET_KEY", PROD_KEY)
@@ -187,3 +188,45 @@ def test_an_environment_secret_key_is_not_written_down(instance, made, monkeypat
     app = made()
     assert app.config["SECRET_KEY"].startswith("from-the-environment-")
     assert not (instance / "config.py").exists()
+
+
+# ---------------------------------------------------------------- PUBLIC_URL and trusted hosts
+
+def test_production_refuses_to_start_without_a_public_url(instance, made):
+    with pytest.raises(ConfigError, match="PUBLIC_URL"):
+        made(production(PUBLIC_URL=None))
+
+
+@pytest.mark.parametrize("bad", ["http://records.example.org", "https://203.0.113.9", "https://[2001:db8::1]"])
+def test_production_needs_an_https_public_url_naming_a_host(instance, made, bad):
+    with pytest.raises(ConfigError, match="PUBLIC_URL"):
+        made(production(PUBLIC_URL=bad))
+
+
+@pytest.mark.parametrize("bad", ["records.example.org", "ftp://records.example.org", "https://records.example.org/app",
+                                 "https://user:pw@records.example.org", "https://records.example.org/?next=/",
+                                 "https://records.example.org:99999", "https://evil example.org"])
+def test_a_public_url_that_is_not_an_origin_refuses_to_start(instance, made, bad):
+    with pytest.raises(ConfigError, match="PUBLIC_URL"):
+        made({"SECRET_KEY": "s" * 40, "PUBLIC_URL": bad})
+
+
+def test_production_trusts_the_public_host_unless_told_otherwise(instance, made):
+    app = made(production(PUBLIC_URL="https://Records.Example.org:8443/"))
+    assert app.config["PUBLIC_URL"] == "https://records.example.org:8443"
+    assert app.config["TRUSTED_HOSTS"] == ["records.example.org"]
+    app = made(production(TRUSTED_HOSTS=["records.example.org", "www.records.example.org"]))
+    assert app.config["TRUSTED_HOSTS"] == ["records.example.org", "www.records.example.org"]
+
+
+def test_development_public_url_is_localhost_on_the_run_port(instance, made, monkeypatch):
+    from app.web import webotp_host
+
+    app = made({"SECRET_KEY": "s" * 40})
+    assert app.config["PUBLIC_URL"] == "http://localhost:5000"
+    assert app.config["TRUSTED_HOSTS"] is None  # development serves any host (e.g. a phone on the LAN)
+    monkeypatch.setenv("FLASK_RUN_PORT", "8123")
+    app = made({"SECRET_KEY": "s" * 40})
+    assert app.config["PUBLIC_URL"] == "http://localhost:8123"
+    with app.app_context():
+        assert webotp_host() == "localhost"

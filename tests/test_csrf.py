@@ -41,9 +41,16 @@ def sign_in_with_token(client, password=PASSWORD):
 
 
 def test_sign_up_without_token_is_refused_and_creates_no_user(client, app):
+    csrf_token(client, "/signup")  # a live session, so the missing token is not an expired page
     response = client.post("/signup", data={"email": "new@example.com", "password": PASSWORD, "confirm": PASSWORD})
     assert_csrf_refused(response)
     assert "<html" in response.get_data(as_text=True)  # a full, clean error page
+    assert user_count(app) == 0
+
+
+def test_sign_up_without_any_session_reloads_the_form_and_creates_no_user(client, app):
+    response = client.post("/signup", data={"email": "new@example.com", "password": PASSWORD, "confirm": PASSWORD})
+    assert response.status_code == 400 and "This page expired" in response.get_data(as_text=True)
     assert user_count(app) == 0
 
 
@@ -57,6 +64,7 @@ def test_sign_up_with_token_works(client, app):
 
 def test_sign_in_without_token_is_refused(client, app):
     make_user(app)
+    csrf_token(client, "/signin")
     assert_csrf_refused(client.post("/signin", data={"email": "patient@example.com", "password": PASSWORD}))
     assert client.get("/account").status_code == 303
 

@@ -92,6 +92,7 @@ def test_database_outage_is_503(client):
 
 @pytest.mark.parametrize("app_config", [{"WTF_CSRF_ENABLED": True}])
 def test_csrf_failure_is_a_400_page(client):
+    client.get("/signup")  # a live session: without one, the form would be reloaded instead
     response = client.post("/signup", data={"email": "a@example.com"})
     html = assert_clean_error_page(response, 400, "Bad request")
     assert "Your form expired" in html

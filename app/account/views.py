@@ -11,7 +11,7 @@ from app.forms import checkbox, field
 from app.htmx import hx_redirect, render
 from app.security import SecurityError, accounts, codes, devices, recovery, signin, twofactor
 from app.sms import SmsSendError
-from app.web import client, request_host
+from app.web import client, webotp_host
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -72,7 +72,7 @@ def two_factor():
 def setup_send():
     """Send a code to the number the user wants to use."""
     try:
-        code = twofactor.start_setup(current_user, field("country", 4), field("phone", 40), client(), request_host())
+        code = twofactor.start_setup(current_user, field("country", 4), field("phone", 40), client(), webotp_host())
     except (SecurityError, SmsSendError) as exc:
         return screen.respond("off", error=exc, form=screen.phone_form())
     screen.start_flow(codes.SETUP, code)
@@ -87,7 +87,7 @@ def number_send():
     try:
         screen.require_recent_password()
         code = twofactor.start_number_change(current_user, field("country", 4), field("phone", 40), client(),
-                                             request_host())
+                                             webotp_host())
     except (SecurityError, SmsSendError) as exc:
         return screen.respond("change", error=exc, form=screen.phone_form())
     screen.start_flow(codes.NUMBER_CHANGE, code)
@@ -126,7 +126,7 @@ def resend():
     if not flow:
         return screen.respond(screen.current_step())
     try:
-        code = screen.resend(flow, client(), request_host())
+        code = screen.resend(flow, client(), webotp_host())
     except (SecurityError, SmsSendError) as exc:
         return screen.respond("verify", error=exc)
     screen.start_flow(flow["purpose"], code)

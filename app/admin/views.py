@@ -44,15 +44,15 @@ def action(user_id: int, slug: str):
     """Ask for confirmation and a reason (GET), then act on the account (POST)."""
     target, chosen = _target(user_id), ACTIONS.get(slug) or abort(404)
     reason, error = field("reason", 2 * admin.MAX_REASON), None
-    if request.method == "POST":
-        try:
+    try:
+        admin.check_may_act(target, current_user)  # also on GET: don't offer what will be refused
+        if request.method == "POST":
             require_recent_password()
             chosen.run(target, current_user, admin.clean_reason(reason), client())
-        except SecurityError as exc:
-            error = exc
-        else:
             flash(chosen.done, "success")
             return hx_redirect(url_for("admin.user", user_id=target.id))
+    except SecurityError as exc:
+        error = exc
     return render("admin/user.html", "admin/_action.html", error.status if error else 200,
                   facts=directory.facts(target), action=chosen, reason=reason, error=error,
                   needs_password=not signin_session.recently_authenticated())

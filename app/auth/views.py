@@ -5,13 +5,14 @@ from flask_login import current_user
 
 from app import ratelimits, signin_session
 from app.auth import trust_cookie
+from app.errors import reload_when_expired
 from app.extensions import db, limiter
 from app.forms import checkbox, field, safe_next
 from app.htmx import hx_redirect, render
 from app.models import User
 from app.security import SecurityError, accounts, audit, codes, devices, recovery, signin
 from app.security.phones import mask
-from app.web import client, request_host
+from app.web import client, webotp_host
 
 bp = Blueprint("auth", __name__)
 
@@ -52,6 +53,12 @@ def sign_up():
                   errors=errors, email=email)
 
 
+@reload_when_expired("auth.sign_up")
+def _sign_up_expired(message: str):
+    return render("auth/signup.html", "auth/_signup_form.html", 400, errors={"form": message},
+                  email=field("email", 320))
+
+
 @bp.route("/signin", methods=["GET", "POST"])
 @limiter.limit(_signin_limit, methods=["POST"])
 def sign_in():
@@ -74,9 +81,15 @@ def sign_in():
     return response
 
 
+@reload_when_expired("auth.sign_in")
+def _sign_in_expired(message: str):
+    return render("auth/signin.html", "auth/_signin_form.html", 400, error=message, email=field("email", 320),
+                  next_url=safe_next(request.values.get("next")))
+
+
 def _after_password(user: User, email: str, next_url: str | None):
     # Only a sign-in that texts a code spends the per-IP/global SMS allowance.
-    outcome = signin.after_password(user, trust_cookie.read(), client(), request_host(),
+    outcome = signin.after_password(user, trust_cookie.read(), client(), webotp_host(),
                                     allowance=ratelimits.take_sms_allowance)
     if not outcome.needs_code:
         signin.complete(user, client(), email)
@@ -179,7 +192,7 @@ def resend():
     state, user = _pending_user()
     if user is None:
         return _no_pending_sign_in()
-    outcome = signin.send_signin_code(user, client(), request_host(), allowance=ratelimits.take_sms_allowance)
+    outcome = signin.send_signin_code(user, client(), webotp_host(), allowance=ratelimits.take_sms_allowance)
     signin_session.set_pending_code(outcome.code_id)
     state = signin_session.pending()
     if outcome.send_error:

@@ -25,15 +25,29 @@ def code_checks_stopped(user: User) -> bool:
     return user.consecutive_code_failures >= int(current_app.config["CODE_FAILURE_CAP"])
 
 
-def _refuse_self(target: User, staff: User) -> None:
+class StaffAccountRefused(SecurityError):
+    """Staff tried to act on another staff account: that is the command line's job."""
+
+    status = 403
+
+
+STAFF_TARGET = ("Staff accounts can't be changed from the support area. "
+                "Ask an administrator to use the command line (flask users).")
+
+
+def check_may_act(target: User, staff: User) -> None:
+    """Refuse an action on one's own account or on another staff member's."""
     # Staff change their own account through My Account Settings, like everyone else.
     if target.id == staff.id:
         raise SecurityError("Use My Account Settings to change your own account.")
+    # One staff account taken over must not lock out, reset or sign out the others.
+    if target.is_staff:
+        raise StaffAccountRefused(STAFF_TARGET)
 
 
 def reset_two_factor(target: User, staff: User, reason: str, client: Client) -> None:
     """Turn two-factor off, forget browsers and recovery codes, end sessions, text the old number."""
-    _refuse_self(target, staff)
+    check_may_act(target, staff)
     if not target.two_factor_enabled:
         raise SecurityError("Two-factor authentication is already off for this account.")
     accounts.end_all_sessions(target)
@@ -43,7 +57,7 @@ def reset_two_factor(target: User, staff: User, reason: str, client: Client) -> 
 
 def forget_browsers(target: User, staff: User, reason: str, client: Client) -> int:
     """Forget every trusted browser of the account; return how many."""
-    _refuse_self(target, staff)
+    check_may_act(target, staff)
     count = devices.forget_all(target, client, actor=staff, reason="support staff")
     audit.record(audit.ADMIN_FORGET_DEVICES, client, user=target, actor=staff, reason=reason, count=count)
     db.session.commit()
@@ -52,7 +66,7 @@ def forget_browsers(target: User, staff: User, reason: str, client: Client) -> i
 
 def sign_out_everywhere(target: User, staff: User, reason: str, client: Client) -> None:
     """End every session of the account at its next request."""
-    _refuse_self(target, staff)
+    check_may_act(target, staff)
     accounts.end_all_sessions(target)
     audit.record(audit.ADMIN_SIGNOUT_EVERYWHERE, client, user=target, actor=staff, reason=reason)
     db.session.commit()
@@ -60,7 +74,7 @@ def sign_out_everywhere(target: User, staff: User, reason: str, client: Client) 
 
 def lock(target: User, staff: User, reason: str, client: Client) -> None:
     """Stop the account from signing in and end its sessions."""
-    _refuse_self(target, staff)
+    check_may_act(target, staff)
     if target.is_locked:
         raise SecurityError("This account is already locked.")
     accounts.end_all_sessions(target)
@@ -71,7 +85,7 @@ def lock(target: User, staff: User, reason: str, client: Client) -> None:
 
 def unlock(target: User, staff: User, reason: str, client: Client) -> None:
     """Let the account sign in again and lift the wrong-code cap."""
-    _refuse_self(target, staff)
+    check_may_act(target, staff)
     if not target.is_locked and not code_checks_stopped(target):
         raise SecurityError("This account isn't locked.")
     details = {"was_locked": target.is_locked, "code_failures_cleared": target.consecutive_code_failures}

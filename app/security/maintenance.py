@@ -8,10 +8,14 @@ from sqlalchemy import delete, or_
 
 from app.extensions import db
 from app.models import TrustedDevice, VerificationCode, utcnow
+from app.security import append_only
 
 
 def cleanup() -> dict[str, int]:
-    """Delete expired codes, expired devices and stale session files; return counts."""
+    """Delete expired codes, devices and session files, and blank old audit client details; return counts.
+
+    Commits its own unit of work (codes, devices and audit rows together).
+    """
     now = utcnow()
     # Keep an hour of spent codes: the hourly send caps count them.
     cutoff = now - timedelta(hours=1, minutes=5)
@@ -23,8 +27,12 @@ def cleanup() -> dict[str, int]:
         )
     ).rowcount
     devices = db.session.execute(delete(TrustedDevice).where(TrustedDevice.expires_at < now)).rowcount
+    # Health-records privacy: where and with what browser someone signed in is kept only so long.
+    retention = timedelta(days=int(current_app.config["AUDIT_CLIENT_RETENTION_DAYS"]))
+    clients = append_only.forget_old_clients(now - retention)
     db.session.commit()
-    return {"codes": codes or 0, "devices": devices or 0, "sessions": _cleanup_session_files()}
+    return {"codes": codes or 0, "devices": devices or 0, "sessions": _cleanup_session_files(),
+            "audit_clients": clients}
 
 
 def _cleanup_session_files() -> int:

@@ -168,10 +168,10 @@ def _maybe_warn_wrong_codes(user: User, client: Client) -> None:
 
 
 def complete(user: User, client: Client, subject_email: str | None = None, method: str = "password") -> None:
-    """Record a finished sign-in."""
+    """Record a finished sign-in, keyed like failures by the normalised email."""
     user.last_sign_in_at = utcnow()
     audit.record(
         audit.SIGNIN_SUCCESS, client, user=user,
-        subject=audit.subject_digest(subject_email or user.email), method=method,
+        subject=audit.subject_digest(normalise_email(subject_email or user.email)), method=method,
     )
     db.session.commit()

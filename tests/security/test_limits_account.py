@@ -97,6 +97,20 @@ def test_owasp_account_throttle_success_starts_a_new_count(app, client, clock):
     assert sign_in(client).status_code == 429
 
 
+@pytest.mark.parametrize("typed", ["Patient@Example.COM", "  patient@EXAMPLE.com "])
+def test_owasp_account_throttle_success_typed_in_mixed_case_starts_a_new_count(app, client, clock, typed):
+    make_user(app)
+    for _ in range(9):
+        assert sign_in(client, "PATIENT@example.com", password=WRONG).status_code == 422
+    assert sign_in(client, typed).status_code == 303
+    client.post("/signout")
+    clock.shift(1)
+    # The success counted for the account however the email was typed, like the failures.
+    for _ in range(10):
+        assert sign_in(client, password=WRONG).status_code == 422
+    assert sign_in(client).status_code == 429
+
+
 def test_owasp_account_throttle_unknown_email_answers_alike(app, client, clock):
     """No enumeration: an email nobody has is throttled exactly like a real one."""
     make_user(app)
