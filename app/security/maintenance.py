@@ -8,12 +8,13 @@ from sqlalchemy import delete, or_
 
 from app.extensions import db
 from app.models import TrustedDevice, VerificationCode, utcnow
+from app.security import budget
 
 
 def cleanup() -> dict[str, int]:
-    """Delete expired codes, expired devices and stale session files; return counts."""
+    """Delete expired codes, texts older than the caps count, expired devices, stale session files; return counts."""
     now = utcnow()
-    # Keep an hour of spent codes: the hourly send caps count them.
+    # Keep an hour of texts sent (and a margin): the hourly caps count them.
     cutoff = now - timedelta(hours=1, minutes=5)
     codes = db.session.execute(
         delete(VerificationCode).where(
@@ -23,6 +24,7 @@ def cleanup() -> dict[str, int]:
         )
     ).rowcount
     devices = db.session.execute(delete(TrustedDevice).where(TrustedDevice.expires_at < now)).rowcount
+    budget.purge(cutoff)
     db.session.commit()
     return {"codes": codes or 0, "devices": devices or 0, "sessions": _cleanup_session_files()}
 
