@@ -48,9 +48,10 @@ def test_a_new_sign_in_right_after_a_finished_one_gets_its_code_at_once(app, fak
 
 
 def test_disable_then_turn_on_at_once_with_a_new_number(app, fake_vonage, clock):
-    make_user(app, phone=PHONE)
+    make_user(app)
     browser = client_with_agent(app)
     sign_in_fully(browser, fake_vonage)
+    turn_on(browser, fake_vonage)
     clock.shift(2)
     assert browser.post(DISABLE).status_code == 200
     clock.shift(2)
