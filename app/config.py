@@ -62,8 +62,11 @@ MAX_CONTENT_LENGTH = 64 * 1024
 CODE_TTL_SECONDS = 10 * 60
 CODE_MAX_ATTEMPTS = 5
 CODE_RESEND_COOLDOWN_SECONDS = 30
-SMS_MAX_PER_USER_PER_HOUR = 5
-SMS_MAX_PER_NUMBER_PER_HOUR = 5
+# Texts (codes and notices) per account and per destination number in any hour. Sized so a
+# person working through every two-factor step twice in an hour stays well under them; the
+# pumping defence is the per-number cap (across accounts), the per-IP and site-wide limits.
+SMS_MAX_PER_USER_PER_HOUR = 30
+SMS_MAX_PER_NUMBER_PER_HOUR = 20
 CODE_FAILURE_CAP = 100
 PENDING_SIGNIN_TTL_SECONDS = 10 * 60
 REAUTH_MAX_AGE_SECONDS = 15 * 60

@@ -69,6 +69,24 @@ class VerificationCode(db.Model):
     revoked_at: Mapped[datetime | None]
 
 
+class SmsMessage(db.Model):
+    """One text sent (code or notice); the hourly SMS caps count these rows."""
+
+    __tablename__ = "sms_messages"
+    __table_args__ = (
+        Index("ix_sms_phone_created", "phone_e164", "created_at"),
+        Index("ix_sms_user_created", "user_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # SET NULL keeps the per-number count if an account goes away within the hour.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    phone_e164: Mapped[str] = mapped_column(String(20))
+    # "code_<purpose>" or "notice_<name>".
+    kind: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 class TrustedDevice(db.Model):
     __tablename__ = "trusted_devices"
 

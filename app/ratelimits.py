@@ -40,6 +40,21 @@ sms_global = limiter.shared_limit(_sms_global, scope=SMS_GLOBAL_SCOPE, key_func=
 sms_per_ip = limiter.shared_limit(_sms_per_ip, scope=SMS_IP_SCOPE)
 
 
+def _keyed(*keys: str) -> list[str]:
+    # The same storage keys Flask-Limiter's decorators use, so both share one counter.
+    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX") or ""
+    return [prefix, *keys] if prefix else list(keys)
+
+
+def _take(item, keys: list[str]) -> int | None:
+    # One atomic hit-and-test in the limiter storage: test() then hit() would let parallel
+    # requests all pass the test before any of them counted.
+    if limiter.limiter.hit(item, *keys):
+        return None
+    reset_at = limiter.limiter.get_window_stats(item, *keys).reset_time
+    return max(1, math.ceil(reset_at - time.time()))
+
+
 def take_sms_allowance() -> int | None:
     """Count one code about to be texted against the same ceilings; return seconds to wait if over.
 
@@ -48,20 +63,15 @@ def take_sms_allowance() -> int | None:
     """
     if not limiter.enabled:
         return None
-    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX") or ""
-    checks = [
-        (parse(_sms_per_ip()), [get_remote_address(), SMS_IP_SCOPE]),
-        (parse(_sms_global()), [_everyone(), SMS_GLOBAL_SCOPE]),
-    ]
-    checks = [(item, [prefix, *keys] if prefix else keys) for item, keys in checks]
-    strategy = limiter.limiter
-    for item, keys in checks:
-        if not strategy.test(item, *keys):
-            reset_at = strategy.get_window_stats(item, *keys).reset_time
-            return max(1, math.ceil(reset_at - time.time()))
-    for item, keys in checks:
-        strategy.hit(item, *keys)
-    return None
+    wait = _take(parse(_sms_per_ip()), _keyed(get_remote_address(), SMS_IP_SCOPE))
+    return wait or _take(parse(_sms_global()), _keyed(_everyone(), SMS_GLOBAL_SCOPE))
+
+
+def spend_sms_global(*, force: bool = False) -> bool:
+    """Count one text (a notice) against the site-wide ceiling; False when over it, unless force."""
+    if not limiter.enabled:
+        return True
+    return _take(parse(_sms_global()), _keyed(_everyone(), SMS_GLOBAL_SCOPE)) is None or force
 
 
 def breached_retry_after() -> int:

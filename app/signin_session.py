@@ -60,11 +60,18 @@ def pending() -> dict | None:
     return state
 
 
-def set_pending_code(code_id: int | None) -> None:
-    """Point the pending sign-in at a newly sent code."""
+def set_pending_code(code_id: int | None, *, retry_after: int | None = None) -> None:
+    """Point the pending sign-in at its current code; retry_after: a limit refused another for that long."""
     state = dict(session[PENDING])
     state["code_id"] = code_id
+    state["retry_at"] = now() + retry_after if retry_after else None
     session[PENDING] = state
+
+
+def refused_for(state: dict) -> int:
+    """Return the seconds a limit still refuses codes to this pending sign-in (0 when none)."""
+    retry_at = state.get("retry_at")
+    return max(0, int(retry_at - now() + 0.999)) if retry_at else 0
 
 
 def note_recovery_failure() -> None:

@@ -8,9 +8,6 @@ from tests.twofactor_helpers import device_rows, user
 
 pytestmark = pytest.mark.browser
 
-# A second sign-in a few seconds after the first would otherwise wait out the 30 s resend cooldown.
-NO_COOLDOWN = {"CODE_RESEND_COOLDOWN_SECONDS": 0}
-
 
 def sign_in(tab, email="patient@example.com"):
     tab.goto("/signin")
@@ -82,7 +79,6 @@ def test_set_up_two_factor_by_clicking_the_labels(page, live_server, fake_vonage
     assert no_csp_errors(page)
 
 
-@pytest.mark.parametrize("app_config", [NO_COOLDOWN])
 def test_setup_then_sign_in_elsewhere_trust_sign_out_and_sign_out_completely(page, browser, live_server,
                                                                              fake_vonage):
     uid = make_user(live_server.app)
@@ -152,7 +148,6 @@ def test_cancel_keeps_two_factor_on(page, live_server, fake_vonage):
     assert user(live_server.app, uid).phone_e164 == PHONE
 
 
-@pytest.mark.parametrize("app_config", [NO_COOLDOWN])
 def test_whole_run_with_javascript_off(browser, live_server, fake_vonage):
     uid = make_user(live_server.app)
     context = browser.new_context(java_script_enabled=False, base_url=live_server.url)

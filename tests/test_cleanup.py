@@ -80,19 +80,33 @@ def test_removes_expired_codes_and_devices_and_is_idempotent(app, runner):
     assert remaining(app, VerificationCode) == {recent_expired, recent_consumed, live, long_lived}
 
 
-def test_codes_of_the_last_hour_still_count_toward_the_caps(app, runner):
+def add_text(app, user_id, *, age, phone=PHONE):
+    """Record a text sent `age` ago, as codes and notices are."""
     from app.extensions import db
-    from app.models import User
+    from app.models import SmsMessage, utcnow
+
+    with app.app_context():
+        db.session.add(SmsMessage(user_id=user_id, phone_e164=phone, kind="notice_two_factor_off",
+                                  created_at=utcnow() - age))
+        db.session.commit()
+
+
+@pytest.mark.parametrize("app_config", [{"SMS_MAX_PER_NUMBER_PER_HOUR": 5}])
+def test_texts_of_the_last_hour_still_count_toward_the_caps(app, runner):
+    from app.extensions import db
+    from app.models import SmsMessage, User
     from app.security import RateLimited, codes
 
     uid = make_user(app, phone=PHONE)
-    for minutes in (55, 45, 35, 25, 15):  # five expired codes: the hourly cap is five
-        add_code(app, uid, age=timedelta(minutes=minutes))
+    add_text(app, uid, age=timedelta(minutes=66))  # older than the caps look back: removed
+    for minutes in (55, 45, 35, 25, 15):  # five texts this hour: the cap is five
+        add_text(app, uid, age=timedelta(minutes=minutes))
     cleanup(runner)
+    assert len(remaining(app, SmsMessage)) == 5
     with app.app_context():
         user = db.session.get(User, uid)
         with pytest.raises(RateLimited):
-            codes.check_send_allowed(user, codes.SIGN_IN, PHONE)
+            codes.check_send_allowed(user, PHONE)
 
 
 @pytest.mark.parametrize("app_config", [{"SESSION_TYPE": "cachelib"}])

@@ -10,7 +10,7 @@ from app.htmx import is_htmx, render
 from app.models import VerificationCode
 from app.extensions import db
 from app.security import RateLimited, SecurityError, codes, devices, recovery, signin
-from app.security.phones import allowed_regions, calling_code_choices, mask
+from app.security.phones import allowed_regions, calling_code_choices, mask, region_of
 from app.sms import SmsSendError
 from app.web import client
 
@@ -28,9 +28,16 @@ def current_step() -> str:
     return "on" if current_user.two_factor_enabled else "off"
 
 
-def phone_form() -> dict:
-    """Echo what the user typed so a correction doesn't mean retyping."""
-    return {"country": field("country", 4), "phone": field("phone", 40)}
+def default_country() -> str:
+    """Preselect the current number's country, else DEFAULT_COUNTRY."""
+    region = region_of(current_user.phone_e164)
+    allowed = allowed_regions(current_app.config["SMS_ALLOWED_COUNTRIES"])
+    return region if region in allowed else current_app.config["DEFAULT_COUNTRY"]
+
+
+def phone_form(country: str | None = None) -> dict:
+    """Echo what the user typed so a correction doesn't mean retyping; else preselect a country."""
+    return {"country": field("country", 4) or country or default_country(), "phone": field("phone", 40)}
 
 
 def start_flow(purpose: str, code: VerificationCode) -> None:
@@ -47,7 +54,15 @@ def resend(flow: dict, who, host: str | None) -> VerificationCode:
     previous = db.session.get(VerificationCode, flow["code_id"])
     if previous is None or previous.user_id != current_user.id:
         raise SecurityError("Start again: send a new code.")
-    return codes.send_code(current_user, flow["purpose"], previous.phone_e164, who, host)
+    return codes.send_code(current_user, flow["purpose"], previous.phone_e164, who, host, replaces=previous.id)
+
+
+def _resend_wait(flow: dict, error) -> int:
+    # A refusal's own wait, so the message and the countdown name the same seconds.
+    if isinstance(error, RateLimited) and error.retry_after:
+        return error.retry_after
+    code = db.session.get(VerificationCode, flow["code_id"]) if flow else None
+    return codes.resend_wait(current_user, code.id, code.phone_e164) if code else 0
 
 
 def require_recent_password() -> None:
@@ -80,11 +95,11 @@ def _context(step: str, error=None, notice=None, form=None) -> dict:
         "error": message,
         "error_field": getattr(error, "field", None),
         "notice": notice,
-        "form": form or {"country": cfg["DEFAULT_COUNTRY"], "phone": ""},
+        "form": form or {"country": default_country(), "phone": ""},
         "countries": calling_code_choices(regions),
         "masked": mask(current_user.phone_e164),
         "flow": flow,
-        "resend_wait": codes.seconds_until_resend(current_user, flow["purpose"]) if flow else 0,
+        "resend_wait": _resend_wait(flow, error) if step == "verify" else 0,
         "needs_password": not signin_session.recently_authenticated(),
         **_devices_context(),
         **_recovery_context(),

@@ -157,6 +157,7 @@ def disable():
         return hx_redirect(url_for("account.two_factor"))
     if request.method == "GET":
         return screen.respond("disable")
+    country = screen.default_country()  # the number about to go: turning on again starts from its country
     try:
         screen.require_recent_password()
         twofactor.disable(current_user, client())
@@ -164,7 +165,8 @@ def disable():
         return screen.respond("disable", error=exc)
     session.pop(signin_session.FLOW, None)
     session.pop(screen.RECOVERY_ACK, None)
-    response = screen.respond("off", notice="Two-factor authentication is off.", form=screen.phone_form())
+    response = screen.respond("off", notice="Two-factor authentication is off.",
+                              form={"country": country, "phone": ""})
     trust_cookie.clear_on(response)
     return response
 

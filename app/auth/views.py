@@ -97,7 +97,10 @@ def _after_password(user: User, email: str, next_url: str | None):
         _suggest_new_recovery_codes(user)
         return hx_redirect(next_url or url_for("account.settings"))
     signin_session.begin_pending(user, outcome.code_id, next_url=next_url)
-    if outcome.send_error:
+    if outcome.send_status == 429:
+        signin_session.set_pending_code(outcome.code_id, retry_after=outcome.retry_after)
+    elif outcome.send_error:
+        # A limit is shown by the code screen itself (one message, with the wait); other failures here.
         flash(outcome.send_error, "error")
     return hx_redirect(url_for("auth.verify"))
 
@@ -177,10 +180,21 @@ def recovery_code():
     return render("auth/recovery.html", "auth/_recovery.html", status, error=error)
 
 
+def _refused(wait: int) -> str:
+    return (f"Too many codes were sent. Try again in {ratelimits.wait_message(wait)}, "
+            "or use a recovery code instead.")
+
+
 def _verify_screen(user: User, state: dict, *, error=None, notice=None, status=200, retry_after=None):
+    # One wait for the message and the Resend countdown: a refusal's own, else the flow's cooldown,
+    # an hourly cap, or a limit that refused this sign-in earlier.
+    wait = retry_after or max(codes.resend_wait(user, state.get("code_id"), user.phone_e164),
+                              signin_session.refused_for(state))
+    has_code = bool(state.get("code_id"))
+    if error is None and not has_code and wait:
+        error = _refused(wait)
     response = render("auth/verify.html", "auth/_verify.html", status, error=error, notice=notice,
-                      masked=mask(user.phone_e164), has_code=bool(state.get("code_id")),
-                      resend_wait=codes.seconds_until_resend(user, codes.SIGN_IN))
+                      masked=mask(user.phone_e164), has_code=has_code, resend_wait=wait)
     if retry_after:
         response.headers["Retry-After"] = str(retry_after)
     return response
@@ -188,15 +202,18 @@ def _verify_screen(user: User, state: dict, *, error=None, notice=None, status=2
 
 @bp.post("/signin/resend")
 def resend():
-    """Send a fresh sign-in code (the old one dies)."""
+    """Send a fresh code for this sign-in (its earlier code dies; other browsers' codes don't)."""
     state, user = _pending_user()
     if user is None:
         return _no_pending_sign_in()
-    outcome = signin.send_signin_code(user, client(), webotp_host(), allowance=ratelimits.take_sms_allowance)
-    signin_session.set_pending_code(outcome.code_id)
+    outcome = signin.send_signin_code(user, client(), webotp_host(), allowance=ratelimits.take_sms_allowance,
+                                      replaces=state.get("code_id"))
+    limited = outcome.send_status == 429
+    signin_session.set_pending_code(outcome.code_id, retry_after=outcome.retry_after if limited else None)
     state = signin_session.pending()
     if outcome.send_error:
-        return _verify_screen(user, state, error=outcome.send_error, status=outcome.send_status,
+        error = _refused(outcome.retry_after) if limited and outcome.refusal != "cooldown" else outcome.send_error
+        return _verify_screen(user, state, error=error, status=outcome.send_status,
                               retry_after=outcome.retry_after)
     return _verify_screen(user, state, notice="We sent a new code. Earlier codes no longer work.")
 

@@ -14,6 +14,10 @@ class SecurityError(Exception):
 
 
 class RateLimited(SecurityError):
-    """A product limit was reached; retry_after says when to try again."""
+    """A product limit was reached; retry_after says when to try again, reason which limit."""
 
     status = 429
+
+    def __init__(self, message: str, *, reason: str | None = None, **kwargs) -> None:
+        super().__init__(message, **kwargs)
+        self.reason = reason

@@ -1,4 +1,4 @@
-"""One-time SMS codes: issue, send, verify; limits counted from database rows."""
+"""One-time SMS codes: issue, send, verify; a resend cooldown per flow, caps from database rows."""
 
 import hashlib
 import hmac
@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 
 import phonenumbers
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 
 from app.extensions import db
 from app.models import User, VerificationCode, utcnow
-from app.security import RateLimited, SecurityError, audit
+from app.security import RateLimited, SecurityError, audit, budget
 from app.security.audit import Client
 from app.security.phones import PhoneError, allowed_regions
 from app.sms import SmsSendError, get_sender
@@ -52,46 +52,29 @@ def normalise_code(raw: str) -> str | None:
     return None
 
 
-def seconds_until_resend(user: User, purpose: str, now: datetime | None = None) -> int:
-    """Return how long the resend cooldown of this flow still runs (0 when free)."""
-    now = now or utcnow()
-    last = db.session.scalar(
-        select(func.max(VerificationCode.created_at)).where(
-            VerificationCode.user_id == user.id, VerificationCode.purpose == purpose
-        )
-    )
-    if last is None:
+def _cooldown_left(user: User, flow_code_id: int | None, now: datetime) -> int:
+    # Counted from this flow's own newest code only: a new flow is never held up by another.
+    code = db.session.get(VerificationCode, flow_code_id) if flow_code_id else None
+    if code is None or code.user_id != user.id:
         return 0
-    free_at = last + timedelta(seconds=_cfg("CODE_RESEND_COOLDOWN_SECONDS"))
+    free_at = code.created_at + timedelta(seconds=_cfg("CODE_RESEND_COOLDOWN_SECONDS"))
     return max(0, int((free_at - now).total_seconds() + 0.999)) if now < free_at else 0
 
 
-def check_send_allowed(user: User, purpose: str, phone: str, now: datetime | None = None) -> None:
-    """Raise RateLimited when the cooldown or an hourly cap forbids another SMS."""
+def resend_wait(user: User, flow_code_id: int | None, phone: str | None, now: datetime | None = None) -> int:
+    """Return how long Resend code must wait in this flow: its cooldown or an hourly cap (0 when free)."""
     now = now or utcnow()
-    hour_ago = now - timedelta(hours=1)
-    wait = seconds_until_resend(user, purpose, now)
+    return max(_cooldown_left(user, flow_code_id, now), budget.hourly_wait(user.id, phone, now)[0])
+
+
+def check_send_allowed(user: User, phone: str, *, replaces: int | None = None, now: datetime | None = None) -> None:
+    """Raise RateLimited when this flow's cooldown or an hourly cap forbids another SMS."""
+    now = now or utcnow()
+    wait = _cooldown_left(user, replaces, now)
     if wait:
-        raise RateLimited(f"Please wait {_in_words(wait)} before asking for another code.", retry_after=wait)
-    _check_hourly(VerificationCode.user_id == user.id, _cfg("SMS_MAX_PER_USER_PER_HOUR"), hour_ago, now)
-    _check_hourly(VerificationCode.phone_e164 == phone, _cfg("SMS_MAX_PER_NUMBER_PER_HOUR"), hour_ago, now)
-
-
-def _check_hourly(condition, cap: int, hour_ago: datetime, now: datetime) -> None:
-    rows = db.session.scalars(
-        select(VerificationCode.created_at)
-        .where(condition, VerificationCode.created_at > hour_ago)
-        .order_by(VerificationCode.created_at)
-    ).all()
-    if len(rows) >= cap:
-        # The oldest send in the window must age out before the next is allowed.
-        free_at = rows[len(rows) - cap] + timedelta(hours=1)
-        wait = max(1, int((free_at - now).total_seconds()) + 1)
-        minutes = (wait + 59) // 60
-        raise RateLimited(
-            f"Too many codes were sent. Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
-            retry_after=wait,
-        )
+        raise RateLimited(f"Please wait {_in_words(wait)} before asking for another code.", retry_after=wait,
+                          reason="cooldown")
+    budget.check(user.id, phone, now)
 
 
 def message_text(code: str, host: str | None) -> str:
@@ -107,22 +90,29 @@ def message_text(code: str, host: str | None) -> str:
 
 
 def send_code(user: User, purpose: str, phone: str, client: Client, host: str | None,
-              *, allowance: Callable[[], int | None] | None = None) -> VerificationCode:
-    """Issue a new code and text it; on any failure nothing is left changed.
+              *, allowance: Callable[[], int | None] | None = None, replaces: int | None = None) -> VerificationCode:
+    """Issue a new code for one flow and text it; on any failure nothing is left changed.
 
-    allowance, when given, spends the caller's per-IP/global request allowance once every
-    product rule has passed, and returns the seconds to wait when there is none left.
+    replaces: the flow's current code when this is a resend; the cooldown runs from it, and it
+    (only it) dies once the new code is sent. A new flow (None) sends at once, bounded by the
+    hourly caps. allowance, when given, spends the caller's per-IP/global request allowance
+    once every product rule has passed, and returns the seconds to wait when there is none left.
+    Commits its own work; no transaction is held while Vonage is called.
     """
     if purpose not in PURPOSES:
         raise ValueError(purpose)
     now = utcnow()
-    _lock_user(user)
-    _check_destination(user, phone)
-    check_send_allowed(user, purpose, phone, now)
-    wait = allowance() if allowance else None
-    if wait:
-        raise RateLimited(f"Too many codes were requested from your network. Try again in {_in_words(wait)}.",
-                          retry_after=wait)
+    try:
+        budget.lock(user.id, phone)
+        _check_destination(user, phone)
+        check_send_allowed(user, phone, replaces=replaces, now=now)
+        wait = allowance() if allowance else None
+        if wait:
+            raise RateLimited(f"Too many codes were requested from your network. Try again in {_in_words(wait)}.",
+                              retry_after=wait, reason="network_limit")
+    except SecurityError as exc:
+        _record_refusal(user, purpose, client, exc)
+        raise
     plain = f"{secrets.randbelow(10**6):06d}"
     code = VerificationCode(
         user_id=user.id,
@@ -133,30 +123,37 @@ def send_code(user: User, purpose: str, phone: str, client: Client, host: str | 
         digest=_digest(plain, purpose=purpose, user_id=user.id, phone=phone),
     )
     db.session.add(code)
+    spent = budget.spend(user.id, phone, f"code_{purpose}", now)
     # Commit before the network call so no database lock is held while we wait on it;
-    # the row counts toward the caps at once, which keeps concurrent sends honest.
+    # the rows count toward the caps at once, which keeps concurrent sends honest.
     db.session.commit()
     try:
         get_sender().send(phone, message_text(plain, host))
     except SmsSendError as exc:
         db.session.delete(code)
+        budget.refund(spent)
         audit.record(audit.CODE_SEND_FAILED, client, user=user, purpose=purpose, provider=exc.provider_detail[:200])
         db.session.commit()
         raise
-    db.session.execute(
-        update(VerificationCode)
-        .where(
-            VerificationCode.user_id == user.id,
-            VerificationCode.purpose == purpose,
-            VerificationCode.id != code.id,
-            VerificationCode.consumed_at.is_(None),
-            VerificationCode.revoked_at.is_(None),
+    if replaces:
+        db.session.execute(
+            update(VerificationCode)
+            .where(VerificationCode.id == replaces, VerificationCode.user_id == user.id,
+                   VerificationCode.purpose == purpose, VerificationCode.consumed_at.is_(None),
+                   VerificationCode.revoked_at.is_(None))
+            .values(revoked_at=now)
         )
-        .values(revoked_at=now)
-    )
     audit.record(audit.CODE_SENT, client, user=user, purpose=purpose)
     db.session.commit()
     return code
+
+
+def _record_refusal(user: User, purpose: str, client: Client, exc: SecurityError) -> None:
+    # Support sees why a code never came; the number is never part of the event.
+    db.session.rollback()
+    reason = getattr(exc, "reason", None) or ("country" if isinstance(exc, PhoneError) else "failure_cap")
+    audit.record(audit.CODE_REFUSED, client, user=user, purpose=purpose, reason=reason)
+    db.session.commit()
 
 
 def _check_destination(user: User, phone: str) -> None:
@@ -176,11 +173,6 @@ def _in_words(seconds: int) -> str:
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
-def _lock_user(user: User) -> None:
-    # Serialises sends and checks per user on PostgreSQL; SQLite already serialises writers.
-    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
-
-
 def revoke(user: User, code_id: int | None) -> None:
     """Kill an abandoned flow's code so it can't be used later."""
     if code_id:
@@ -193,22 +185,6 @@ def revoke(user: User, code_id: int | None) -> None:
         db.session.commit()
 
 
-def latest_live_code(user: User, purpose: str) -> VerificationCode | None:
-    """Return the newest unexpired, unused code of this purpose, if any."""
-    return db.session.scalar(
-        select(VerificationCode)
-        .where(
-            VerificationCode.user_id == user.id,
-            VerificationCode.purpose == purpose,
-            VerificationCode.consumed_at.is_(None),
-            VerificationCode.revoked_at.is_(None),
-            VerificationCode.expires_at > utcnow(),
-        )
-        .order_by(VerificationCode.created_at.desc())
-        .limit(1)
-    )
-
-
 def verify_code(user: User, code_id: int | None, purpose: str, raw: str, client: Client) -> VerificationCode:
     """Consume the code if raw matches; otherwise count the failure and raise."""
     candidate = normalise_code(raw)
@@ -218,15 +194,15 @@ def verify_code(user: User, code_id: int | None, purpose: str, raw: str, client:
         raise SecurityError(CAPPED)
     code = db.session.get(VerificationCode, code_id) if code_id else None
     if code is None or code.user_id != user.id or code.purpose != purpose:
-        raise SecurityError("That code isn't valid any more. Send a new code.")
+        raise SecurityError("That code isn't valid any more. Use Resend code to get a new one.")
     now = utcnow()
     if code.consumed_at or code.revoked_at:
-        raise SecurityError("That code has already been used or replaced. Send a new code.")
+        raise SecurityError("That code has already been used or replaced. Use Resend code to get a new one.")
     if now >= code.expires_at:
-        raise SecurityError("That code has expired. Send a new code.")
+        raise SecurityError("That code has expired. Use Resend code to get a new one.")
     max_attempts = _cfg("CODE_MAX_ATTEMPTS")
     if code.attempts >= max_attempts:
-        raise SecurityError("Too many wrong tries for this code. Send a new code.")
+        raise SecurityError("Too many wrong tries for this code. Use Resend code to get a new one.")
     _reserve_check(user, code, max_attempts)
     if _matches(code.digest, candidate, purpose=purpose, user_id=user.id, phone=code.phone_e164):
         # Conditional update: of two concurrent right answers only one consumes the code.
@@ -241,7 +217,7 @@ def verify_code(user: User, code_id: int | None, purpose: str, raw: str, client:
             db.session.refresh(code)
             return code
         db.session.rollback()
-        raise SecurityError("That code has already been used or replaced. Send a new code.")
+        raise SecurityError("That code has already been used or replaced. Use Resend code to get a new one.")
     return _count_failure(user, code, max_attempts, purpose, client)
 
 
@@ -265,7 +241,7 @@ def _reserve_check(user: User, code: VerificationCode, max_attempts: int) -> Non
     ).rowcount
     if reserved != 1:
         db.session.rollback()
-        raise SecurityError("Too many wrong tries for this code. Send a new code.")
+        raise SecurityError("Too many wrong tries for this code. Use Resend code to get a new one.")
 
 
 def _count_failure(user: User, code: VerificationCode, max_attempts: int, purpose: str, client: Client):
@@ -277,5 +253,5 @@ def _count_failure(user: User, code: VerificationCode, max_attempts: int, purpos
         audit.record(audit.CODE_LOCKED, client, user=user, purpose=purpose)
     db.session.commit()
     if left <= 0:
-        raise SecurityError("Too many wrong tries for this code. Send a new code.")
+        raise SecurityError("Too many wrong tries for this code. Use Resend code to get a new one.")
     raise SecurityError(f"That code isn't right. {left} {'try' if left == 1 else 'tries'} left.")

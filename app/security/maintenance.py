@@ -8,16 +8,16 @@ from sqlalchemy import delete, or_
 
 from app.extensions import db
 from app.models import TrustedDevice, VerificationCode, utcnow
-from app.security import append_only
+from app.security import append_only, budget
 
 
 def cleanup() -> dict[str, int]:
-    """Delete expired codes, devices and session files, and blank old audit client details; return counts.
+    """Delete expired codes, texts older than the caps count, devices and session files; blank old audit clients.
 
-    Commits its own unit of work (codes, devices and audit rows together).
+    Commits its own unit of work (codes, texts, devices and audit rows together); returns counts.
     """
     now = utcnow()
-    # Keep an hour of spent codes: the hourly send caps count them.
+    # Keep an hour of texts sent (and a margin): the hourly caps count them.
     cutoff = now - timedelta(hours=1, minutes=5)
     codes = db.session.execute(
         delete(VerificationCode).where(
@@ -27,6 +27,7 @@ def cleanup() -> dict[str, int]:
         )
     ).rowcount
     devices = db.session.execute(delete(TrustedDevice).where(TrustedDevice.expires_at < now)).rowcount
+    budget.purge(cutoff)
     # Health-records privacy: where and with what browser someone signed in is kept only so long.
     retention = timedelta(days=int(current_app.config["AUDIT_CLIENT_RETENTION_DAYS"]))
     clients = append_only.forget_old_clients(now - retention)

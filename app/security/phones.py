@@ -29,7 +29,7 @@ def parse_mobile(region: str, raw: str, allowed_regions: frozenset[str]) -> str:
     if region not in allowed_regions:
         raise PhoneError("Text messages can't be sent to that country.")
     try:
-        number = phonenumbers.parse(raw, region)
+        number = _parse(raw, region)
     except NumberParseException:
         raise PhoneError("That doesn't look like a phone number. Check it and try again.")
     if not phonenumbers.is_valid_number(number):
@@ -43,6 +43,29 @@ def parse_mobile(region: str, raw: str, allowed_regions: frozenset[str]) -> str:
     if number_type not in _SMS_TYPES:
         raise PhoneError("That number can't receive text messages. Use a mobile number.")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _parse(raw: str, region: str) -> phonenumbers.PhoneNumber:
+    number = phonenumbers.parse(raw, region)
+    if phonenumbers.is_valid_number(number) or raw.startswith("+"):
+        return number
+    # Typed with its country code but without the "+" (e.g. 44 7400 123456 with another
+    # country chosen): take it as typed when that is a valid number.
+    try:
+        typed = phonenumbers.parse("+" + "".join(c for c in raw if c.isdigit()), None)
+    except NumberParseException:
+        return number
+    return typed if phonenumbers.is_valid_number(typed) else number
+
+
+def region_of(e164: str | None) -> str | None:
+    """Return the country (region code) of a stored number, or None."""
+    if not e164:
+        return None
+    try:
+        return phonenumbers.region_code_for_number(phonenumbers.parse(e164))
+    except NumberParseException:
+        return None
 
 
 def allowed_regions(config_value: str) -> frozenset[str]:

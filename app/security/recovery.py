@@ -149,8 +149,8 @@ def sign_in_with(user: User, raw: str, client: Client, *, failed_before: int) ->
     db.session.execute(update(User).where(User.id == user.id).values(consecutive_code_failures=0))
     audit.record(audit.RECOVERY_CODE_USED, client, user=user, code_id=row.id, left=remaining(user))
     db.session.commit()
-    # Best effort: the phone may be the very thing that is lost.
-    notify.send_notice(user.phone_e164, notify.RECOVERY_CODE_USED)
+    # Best effort: the phone may be the very thing that is lost. At most one an hour.
+    notify.send_notice(user.phone_e164, notify.RECOVERY_CODE_USED, user=user)
 
 
 def _count_failure(user: User, client: Client, failed: int, max_tries: int, *, used: bool) -> NoReturn:

@@ -34,6 +34,7 @@ class PasswordOutcome:
     send_error: str | None = None
     retry_after: int | None = None
     send_status: int | None = None
+    refusal: str | None = None  # which limit refused the code ("cooldown", "user_cap"...)
 
 
 def check_password(email: str, password: str, client: Client) -> User:
@@ -109,7 +110,7 @@ def _notice_once_an_hour(user: User, marker: str, template: str, client: Client)
         return
     audit.record(marker, client, user=user)
     db.session.commit()
-    notify.send_notice(user.phone_e164, template)
+    notify.send_notice(user.phone_e164, template, user=user)
 
 
 def _recent_event(user: User, kind: str) -> int:
@@ -135,20 +136,26 @@ def after_password(user: User, trust_token: str | None, client: Client, host: st
 
 
 def send_signin_code(user: User, client: Client, host: str | None,
-                     allowance: Callable[[], int | None] | None = None) -> PasswordOutcome:
-    """Text a sign-in code; on a limit or failure fall back to the newest live code."""
+                     allowance: Callable[[], int | None] | None = None, *,
+                     replaces: int | None = None) -> PasswordOutcome:
+    """Text the code of one pending sign-in (replaces: its current code, on a resend).
+
+    When refused or failed, the sign-in keeps its own current code, if any; another
+    browser's code is never borrowed.
+    """
     try:
-        code = codes.send_code(user, codes.SIGN_IN, user.phone_e164, client, host, allowance=allowance)
+        code = codes.send_code(user, codes.SIGN_IN, user.phone_e164, client, host, allowance=allowance,
+                               replaces=replaces)
         return PasswordOutcome(user, needs_code=True, code_id=code.id)
     except (SecurityError, SmsSendError) as exc:
         # SecurityError: a limit (429), a capped account or a number off the allow-list (422).
-        live = codes.latest_live_code(user, codes.SIGN_IN)
         refused = isinstance(exc, SecurityError)
         return PasswordOutcome(
-            user, needs_code=True, code_id=live.id if live else None,
+            user, needs_code=True, code_id=replaces,
             send_error=exc.message if refused else exc.user_message,
             retry_after=exc.retry_after if refused else None,
             send_status=exc.status if refused else 503,
+            refusal=getattr(exc, "reason", None),
         )
 
 

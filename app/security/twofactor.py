@@ -53,7 +53,7 @@ def confirm_number_change(user: User, code_id: int | None, raw_code: str, client
     devices.forget_all(user, client, reason="number changed")
     audit.record(audit.NUMBER_CHANGED, client, user=user, old_last4=previous[-4:], new_last4=user.phone_last4)
     db.session.commit()
-    notify.send_notice(previous, notify.NUMBER_CHANGED)
+    notify.send_notice(previous, notify.NUMBER_CHANGED, user=user)
 
 
 def disable(user: User, client: Client, *, actor: User | None = None, reason: str = "") -> None:
@@ -67,7 +67,7 @@ def disable(user: User, client: Client, *, actor: User | None = None, reason: st
     event = audit.ADMIN_RESET_2FA if actor and actor.id != user.id else audit.TWO_FACTOR_DISABLED
     audit.record(event, client, user=user, actor=actor, **({"reason": reason} if reason else {}))
     db.session.commit()
-    notify.send_notice(previous, notify.TWO_FACTOR_OFF)
+    notify.send_notice(previous, notify.TWO_FACTOR_OFF, user=user)
 
 
 def _set_phone(user: User, phone: str | None) -> None:

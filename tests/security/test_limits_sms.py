@@ -9,6 +9,7 @@ from app.models import VerificationCode
 from tests.conftest import OTHER_PHONE, PHONE, PHONE_NATIONAL, htmx, make_user, sign_in, sign_in_fully
 from tests.security.conftest import LIMITS_ON, advance, THIRD_PHONE, codes_sent, pending_sign_in, two_factor_user
 
+FIVE_AN_HOUR = {"SMS_MAX_PER_USER_PER_HOUR": 5, "SMS_MAX_PER_NUMBER_PER_HOUR": 5}
 SETUP = "/account/two-factor/setup"
 RESEND = "/account/two-factor/resend"
 
@@ -47,6 +48,7 @@ def setup_send(client, phone=PHONE_NATIONAL, country="US", **kwargs):
 
 # ---------------------------------------------------------------- product caps (always on)
 
+@pytest.mark.parametrize("app_config", [FIVE_AN_HOUR])
 def test_sms_pumping_per_user_cap_boundary(app, client, fake_vonage, clock):
     make_user(app)
     sign_in_fully(client, fake_vonage)
@@ -73,6 +75,7 @@ def test_sms_pumping_per_user_cap_boundary(app, client, fake_vonage, clock):
     assert codes_sent(fake_vonage) == 6
 
 
+@pytest.mark.parametrize("app_config", [FIVE_AN_HOUR])
 def test_sms_pumping_per_number_cap_boundary(app, fake_vonage, clock):
     clients = []
     for name in ("a", "b", "c"):
@@ -107,6 +110,7 @@ def test_sms_pumping_resend_cooldown_boundary(app, client, fake_vonage, clock):
     assert codes_sent(fake_vonage) == 2
 
 
+@pytest.mark.parametrize("app_config", [FIVE_AN_HOUR])
 def test_sms_pumping_sign_in_sends_count_toward_the_user_cap(app, fake_vonage, clock):
     two_factor_user(app)
     client = app.test_client()
@@ -322,7 +326,8 @@ class TestGlobal:
 class TestSwitch:
     @pytest.fixture
     def app_config(self):
-        return {"RATELIMIT_ENABLED": False, "RATELIMIT_SMS_PER_IP": "1 per hour", "RATELIMIT_SMS_GLOBAL": "1 per hour"}
+        return {"RATELIMIT_ENABLED": False, "RATELIMIT_SMS_PER_IP": "1 per hour", "RATELIMIT_SMS_GLOBAL": "1 per hour",
+                **FIVE_AN_HOUR}
 
     def test_rule_ratelimit_enabled_false_turns_off_only_per_ip_and_global(self, app, client, fake_vonage, clock):
         make_user(app)

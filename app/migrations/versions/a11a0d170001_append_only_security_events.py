@@ -1,7 +1,7 @@
 """security_events append-only triggers
 
 Revision ID: a11a0d170001
-Revises: d6d2a0f844fb
+Revises: a10f10c0de01
 Create Date: 2026-11-29 18:00:00
 
 Database triggers refuse UPDATE and DELETE (and on PostgreSQL TRUNCATE) of security_events
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'a11a0d170001'
-down_revision = 'd6d2a0f844fb'
+down_revision = 'a10f10c0de01'
 branch_labels = None
 depends_on = None
 

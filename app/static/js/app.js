@@ -7,13 +7,17 @@
     root.querySelectorAll("button[data-cooldown]").forEach(function (button) {
       var seconds = parseInt(button.getAttribute("data-cooldown"), 10) || 0;
       var counter = button.parentNode.querySelector("[data-countdown]");
+      var unit = button.parentNode.querySelector("[data-countdown-unit]");
       var note = counter ? counter.closest(".countdown") : null;
       if (seconds <= 0 || button.dataset.ticking) { return; }
       button.dataset.ticking = "1";
       button.disabled = true;
       var timer = setInterval(function () {
         seconds -= 1;
-        if (counter) { counter.textContent = String(Math.max(seconds, 0)); }
+        // Seconds under a minute, whole minutes (rounded up) above, as the server wrote them.
+        var left = Math.max(seconds, 0);
+        if (counter) { counter.textContent = String(left < 60 ? left : Math.ceil(left / 60)); }
+        if (unit) { unit.textContent = left < 60 ? "s" : "min"; }
         if (seconds <= 0) {
           clearInterval(timer);
           button.disabled = false;
