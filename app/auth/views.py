@@ -211,11 +211,11 @@ def sign_out():
 
 @bp.post("/signout/completely")
 def sign_out_completely():
-    """End this session and forget this browser."""
+    """End this session and forget this browser, whatever state the session is in."""
+    # The record goes even when the session is anonymous, half signed in or expired, so
+    # the page's promise holds and a copied cookie is worth nothing.
+    devices.forget_this_browser(trust_cookie.read(), client())
     if current_user.is_authenticated:
-        device = devices.find_trusted(current_user, trust_cookie.read())
-        if device is not None:
-            devices.forget(current_user, device.id, client())
         audit.record(audit.SIGNOUT_COMPLETELY, client(), user=current_user)
         db.session.commit()
     signin_session.end()
