@@ -44,7 +44,7 @@ def set_staff(email: str, off: bool) -> None:
 @click.command("cleanup")
 @with_appcontext
 def cleanup() -> None:
-    """Delete expired codes, trusted browsers and session files (idempotent)."""
+    """Delete expired codes, trusted browsers, second-factor challenges and session files (idempotent)."""
     counts = maintenance.cleanup()
     click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
 

@@ -27,7 +27,8 @@ def regenerate() -> None:
     current_app.session_interface.regenerate(session)
 
 
-def begin_pending(user: User, code_id: int | None, *, next_url: str | None = None) -> None:
+def begin_pending(user: User, code_id: int | None, *, challenge_id: int | None,
+                  next_url: str | None = None) -> None:
     """After a right password: remember who is half signed in, and nothing more."""
     regenerate()
     session.clear()
@@ -35,6 +36,8 @@ def begin_pending(user: User, code_id: int | None, *, next_url: str | None = Non
         "uid": user.id,
         "ver": user.session_version,
         "code_id": code_id,
+        # Its database row counts recovery-code tries (a count here would not survive parallel requests).
+        "challenge": challenge_id,
         "exp": now() + int(current_app.config["PENDING_SIGNIN_TTL_SECONDS"]),
         "next": next_url,
         "auth_at": now(),
@@ -57,13 +60,6 @@ def set_pending_code(code_id: int | None) -> None:
     """Point the pending sign-in at a newly sent code."""
     state = dict(session[PENDING])
     state["code_id"] = code_id
-    session[PENDING] = state
-
-
-def note_recovery_failure() -> None:
-    """Count a wrong recovery code against this pending sign-in."""
-    state = dict(session[PENDING])
-    state["recovery_failures"] = state.get("recovery_failures", 0) + 1
     session[PENDING] = state
 
 

@@ -76,8 +76,21 @@ def test_removes_expired_codes_and_devices_and_is_idempotent(app, runner):
     assert remaining(app, TrustedDevice) == {live_device}
     assert expired_device not in remaining(app, TrustedDevice)
     # Idempotent: a second run (e.g. cron on another host) finds nothing to do.
-    assert cleanup(runner) == "codes=0 devices=0 sessions=0"
+    assert cleanup(runner) == "codes=0 devices=0 challenges=0 sessions=0"
     assert remaining(app, VerificationCode) == {recent_expired, recent_consumed, live, long_lived}
+
+
+def test_removes_expired_second_factor_challenges_only(app, runner, fake_vonage):
+    from app.models import SecondFactorChallenge
+    from tests.conftest import sign_in
+
+    make_user(app, phone=PHONE)
+    sign_in(app.test_client())  # a pending sign-in: one challenge, expiring in ten minutes
+    (old,) = remaining(app, SecondFactorChallenge)
+    with time_machine.travel(timedelta(seconds=app.config["PENDING_SIGNIN_TTL_SECONDS"] + 60)):
+        sign_in(app.test_client())
+        assert cleanup(runner) == "codes=0 devices=0 challenges=1 sessions=0"
+        assert len(remaining(app, SecondFactorChallenge)) == 1 and old not in remaining(app, SecondFactorChallenge)
 
 
 def test_codes_of_the_last_hour_still_count_toward_the_caps(app, runner):
@@ -107,16 +120,16 @@ def test_removes_expired_session_files_only(app, runner, fake_vonage):
     with time_machine.travel(timedelta(seconds=idle + 120)):
         fresh = app.test_client()
         sign_in_fully(fresh, fake_vonage)
-        assert cleanup(runner) == f"codes=0 devices=0 sessions={len(stale_files)}"
+        assert cleanup(runner) == f"codes=0 devices=0 challenges=0 sessions={len(stale_files)}"
         assert not stale_files & set(directory.iterdir())
         assert fresh.get("/account").status_code == 200  # the live session was kept
-        assert cleanup(runner) == "codes=0 devices=0 sessions=0"
+        assert cleanup(runner) == "codes=0 devices=0 challenges=0 sessions=0"
 
 
 @pytest.mark.parametrize("app_config", [{"SESSION_TYPE": "redis", "SESSION_REDIS_URL": "redis://127.0.0.1:1/0"}])
 def test_redis_sessions_are_left_to_redis(app, runner):
     # Redis expires sessions itself (key TTL): cleanup must not even connect to it.
-    assert cleanup(runner) == "codes=0 devices=0 sessions=0"
+    assert cleanup(runner) == "codes=0 devices=0 challenges=0 sessions=0"
 
 
 def test_flask_cleanup_command_from_the_shell(app, tmp_path):
@@ -131,7 +144,7 @@ def test_flask_cleanup_command_from_the_shell(app, tmp_path):
     command = [sys.executable, "-m", "flask", "--app", "wsgi", "cleanup"]
     first = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert first.returncode == 0, first.stderr
-    assert first.stdout.strip() == "codes=1 devices=1 sessions=0"
+    assert first.stdout.strip() == "codes=1 devices=1 challenges=0 sessions=0"
     from app.models import TrustedDevice, VerificationCode
 
     assert remaining(app, VerificationCode) == set() and remaining(app, TrustedDevice) == set()

@@ -7,11 +7,11 @@ from flask import current_app
 from sqlalchemy import delete, or_
 
 from app.extensions import db
-from app.models import TrustedDevice, VerificationCode, utcnow
+from app.models import SecondFactorChallenge, TrustedDevice, VerificationCode, utcnow
 
 
 def cleanup() -> dict[str, int]:
-    """Delete expired codes, expired devices and stale session files; return counts."""
+    """Delete expired codes, devices, second-factor challenges and stale session files; commits; return counts."""
     now = utcnow()
     # Keep an hour of spent codes: the hourly send caps count them.
     cutoff = now - timedelta(hours=1, minutes=5)
@@ -23,8 +23,12 @@ def cleanup() -> dict[str, int]:
         )
     ).rowcount
     devices = db.session.execute(delete(TrustedDevice).where(TrustedDevice.expires_at < now)).rowcount
+    challenges = db.session.execute(
+        delete(SecondFactorChallenge).where(SecondFactorChallenge.expires_at < now)
+    ).rowcount
     db.session.commit()
-    return {"codes": codes or 0, "devices": devices or 0, "sessions": _cleanup_session_files()}
+    return {"codes": codes or 0, "devices": devices or 0, "challenges": challenges or 0,
+            "sessions": _cleanup_session_files()}
 
 
 def _cleanup_session_files() -> int:

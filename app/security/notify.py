@@ -29,6 +29,11 @@ RECOVERY_CODE_USED = (
     "If this wasn't you, contact support."
 )
 
+RECOVERY_CODE_USED_TO_CONFIRM = (
+    "A recovery code was just used to confirm a change to the security settings of your {app} account. "
+    "If this wasn't you, contact support."
+)
+
 
 def send_notice(phone: str | None, template: str) -> bool:
     """Text a notice; return whether it went out (failures are logged, not raised)."""
