@@ -12,6 +12,7 @@ AUTH_AT = "auth_at"
 CREATED_AT = "created_at"
 SEEN_AT = "seen_at"
 FLOW = "twofa_flow"
+REAUTH = "reauth"
 
 
 def now() -> float:
@@ -65,12 +66,52 @@ def set_pending_code(code_id: int | None) -> None:
 
 def complete_sign_in(user: User, *, password_at: float | None = None) -> None:
     """Make the session fully signed in, under a new id."""
+    # Flask-Login must hold the user itself: given the current_user proxy it would resolve to itself.
+    user = getattr(user, "_get_current_object", lambda: user)()
     regenerate()
     session.clear()
     login_user(user)
     session[AUTH_AT] = password_at or now()
     session[CREATED_AT] = now()
     session[SEEN_AT] = now()
+
+
+def keep_signed_in(user: User) -> None:
+    """Stay signed in under the user's new session version (other sessions end); the clocks keep running."""
+    auth_at, created_at = session.get(AUTH_AT), session.get(CREATED_AT)
+    complete_sign_in(user, password_at=auth_at)
+    session[CREATED_AT] = created_at or now()
+
+
+def begin_reauth(action: str, challenge_id: int, code_id: int | None, form: dict | None = None) -> None:
+    """After a right password: remember the change waiting for a second factor (never a code)."""
+    session[REAUTH] = {
+        "action": action,
+        "challenge": challenge_id,
+        "code_id": code_id,
+        # What the person typed for the change (a new number), so they needn't type it again.
+        "form": form or {},
+        "exp": now() + int(current_app.config["PENDING_SIGNIN_TTL_SECONDS"]),
+    }
+
+
+def reauth() -> dict | None:
+    """Return the re-authentication under way, dropping an expired one."""
+    state = session.get(REAUTH)
+    if state and now() > state["exp"]:
+        session.pop(REAUTH, None)
+        return None
+    return state or None
+
+
+def set_reauth_code(code_id: int | None) -> None:
+    """Point the re-authentication at a newly sent code."""
+    session[REAUTH] = {**session[REAUTH], "code_id": code_id}
+
+
+def end_reauth() -> dict | None:
+    """Forget the re-authentication under way; return what it was."""
+    return session.pop(REAUTH, None)
 
 
 def mark_reauthenticated() -> None:
@@ -80,7 +121,7 @@ def mark_reauthenticated() -> None:
 
 
 def recently_authenticated() -> bool:
-    """Tell whether the password was checked within REAUTH_MAX_AGE_SECONDS."""
+    """Tell whether the last full authentication was within REAUTH_MAX_AGE_SECONDS."""
     at = session.get(AUTH_AT)
     return bool(at) and now() - at <= int(current_app.config["REAUTH_MAX_AGE_SECONDS"])
 
