@@ -144,6 +144,16 @@ def test_the_re_authentication_code_expires_and_resends_wait_their_turn(app, fak
     assert user(app, uid).phone_e164 == PHONE
 
 
+def test_a_password_sent_twice_keeps_the_code_already_texted(app, fake_vonage, uid, stale):
+    stale.post(DISABLE, data={"password": PASSWORD})
+    code = fake_vonage.last_code(PHONE)
+    twice = stale.post(DISABLE, data={"password": PASSWORD})
+    assert twice.status_code == 429 and "Please wait" in text(twice) and CONFIRM in text(twice)
+    assert len(reauth_codes(app, uid)) == 1
+    assert stale.post(REAUTH, data={"code": code}).status_code == 303
+    assert user(app, uid).phone_e164 is None
+
+
 def test_the_confirmation_expires_with_its_pending_time(app, fake_vonage, uid, stale, clock):
     stale.post(DISABLE, data={"password": PASSWORD})
     clock.shift(app.config["PENDING_SIGNIN_TTL_SECONDS"] + 1)

@@ -46,8 +46,10 @@ def start(user: User, client: Client, host: str | None,
     try:
         code = send_reauth_code(user, client, host, allowance)
     except (SecurityError, SmsSendError) as exc:
-        # A recovery code still works: the phone may be the very thing that is missing.
-        return Started(challenge_id, None, exc)
+        # A code texted a moment ago (a form sent twice) still works, and so does a recovery
+        # code: the phone may be the very thing that is missing.
+        live = codes.latest_live_code(user, codes.REAUTH)
+        return Started(challenge_id, live.id if live else None, exc)
     return Started(challenge_id, code.id)
 
 
