@@ -44,7 +44,7 @@ def set_staff(email: str, off: bool) -> None:
 @click.command("cleanup")
 @with_appcontext
 def cleanup() -> None:
-    """Delete expired codes, trusted browsers and session files; blank old audit IPs (idempotent)."""
+    """Delete expired codes, texts, trusted browsers, challenges and session files; blank old audit IPs (idempotent)."""
     counts = maintenance.cleanup()
     click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
 

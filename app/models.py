@@ -116,6 +116,24 @@ class RecoveryCode(db.Model):
     used_at: Mapped[datetime | None]
 
 
+class SecondFactorChallenge(db.Model):
+    """A password-checked step waiting for a second factor: a sign-in or a re-authentication."""
+
+    __tablename__ = "second_factor_challenges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    purpose: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    # Counted here, not in the session, so parallel requests on one session can't each
+    # see a fresh count (conditional UPDATE ... WHERE recovery_attempts < max).
+    recovery_attempts: Mapped[int] = mapped_column(default=0)
+    ended_at: Mapped[datetime | None]
+
+
 class SecurityEvent(db.Model):
     """Append-only audit record; nothing updates or deletes these rows."""
 

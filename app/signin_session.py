@@ -14,6 +14,7 @@ SEEN_AT = "seen_at"
 FLOW = "twofa_flow"
 # Flask-Login's key for the signed-in user ("<id>:<session_version>").
 USER_ID = "_user_id"
+REAUTH = "reauth"
 
 
 def now() -> float:
@@ -29,7 +30,8 @@ def regenerate() -> None:
     current_app.session_interface.regenerate(session)
 
 
-def begin_pending(user: User, code_id: int | None, *, next_url: str | None = None) -> None:
+def begin_pending(user: User, code_id: int | None, *, challenge_id: int | None,
+                  next_url: str | None = None) -> None:
     """After a right password: remember who is half signed in, and nothing more."""
     regenerate()
     session.clear()
@@ -37,6 +39,8 @@ def begin_pending(user: User, code_id: int | None, *, next_url: str | None = Non
         "uid": user.id,
         "ver": user.session_version,
         "code_id": code_id,
+        # Its database row counts recovery-code tries (a count here would not survive parallel requests).
+        "challenge": challenge_id,
         "exp": now() + int(current_app.config["PENDING_SIGNIN_TTL_SECONDS"]),
         "next": next_url,
         "auth_at": now(),
@@ -74,21 +78,54 @@ def refused_for(state: dict) -> int:
     return max(0, int(retry_at - now() + 0.999)) if retry_at else 0
 
 
-def note_recovery_failure() -> None:
-    """Count a wrong recovery code against this pending sign-in."""
-    state = dict(session[PENDING])
-    state["recovery_failures"] = state.get("recovery_failures", 0) + 1
-    session[PENDING] = state
-
-
 def complete_sign_in(user: User, *, password_at: float | None = None) -> None:
     """Make the session fully signed in, under a new id."""
+    # Flask-Login must hold the user itself: given the current_user proxy it would resolve to itself.
+    user = getattr(user, "_get_current_object", lambda: user)()
     regenerate()
     session.clear()
     login_user(user)
     session[AUTH_AT] = password_at or now()
     session[CREATED_AT] = now()
     session[SEEN_AT] = now()
+
+
+def keep_signed_in(user: User) -> None:
+    """Stay signed in under the user's new session version (other sessions end); the clocks keep running."""
+    auth_at, created_at = session.get(AUTH_AT), session.get(CREATED_AT)
+    complete_sign_in(user, password_at=auth_at)
+    session[CREATED_AT] = created_at or now()
+
+
+def begin_reauth(action: str, challenge_id: int, code_id: int | None, form: dict | None = None) -> None:
+    """After a right password: remember the change waiting for a second factor (never a code)."""
+    session[REAUTH] = {
+        "action": action,
+        "challenge": challenge_id,
+        "code_id": code_id,
+        # What the person typed for the change (a new number), so they needn't type it again.
+        "form": form or {},
+        "exp": now() + int(current_app.config["PENDING_SIGNIN_TTL_SECONDS"]),
+    }
+
+
+def reauth() -> dict | None:
+    """Return the re-authentication under way, dropping an expired one."""
+    state = session.get(REAUTH)
+    if state and now() > state["exp"]:
+        session.pop(REAUTH, None)
+        return None
+    return state or None
+
+
+def set_reauth_code(code_id: int | None) -> None:
+    """Point the re-authentication at a newly sent code."""
+    session[REAUTH] = {**session[REAUTH], "code_id": code_id}
+
+
+def end_reauth() -> dict | None:
+    """Forget the re-authentication under way; return what it was."""
+    return session.pop(REAUTH, None)
 
 
 def mark_reauthenticated() -> None:
@@ -98,7 +135,7 @@ def mark_reauthenticated() -> None:
 
 
 def recently_authenticated() -> bool:
-    """Tell whether the password was checked within REAUTH_MAX_AGE_SECONDS."""
+    """Tell whether the last full authentication was within REAUTH_MAX_AGE_SECONDS."""
     at = session.get(AUTH_AT)
     return bool(at) and now() - at <= int(current_app.config["REAUTH_MAX_AGE_SECONDS"])
 

@@ -17,6 +17,7 @@ PENDING_ALLOWED = {
     "auth.resend",
     "auth.cancel",
     "auth.recovery",
+    "auth.sign_out_completely",
     "static",
     "health.healthz",
     "dev.outbox",

@@ -167,3 +167,32 @@ def test_whole_run_with_javascript_off(browser, live_server, fake_vonage):
         assert trust_cookie(context) is not None
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("app_config", [{"REAUTH_MAX_AGE_SECONDS": 0}])   # every change counts as "later"
+@pytest.mark.parametrize("javascript", [True, False], ids=["htmx", "no-javascript"])
+def test_turning_two_factor_off_later_asks_for_the_password_and_a_texted_code(browser, live_server, fake_vonage,
+                                                                              javascript):
+    uid = make_user(live_server.app, phone=PHONE)
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=javascript)
+    context.set_default_timeout(10_000)
+    tab = context.new_page()
+    try:
+        sign_in(tab)
+        give_code(tab, fake_vonage, trust=False)
+        tab.goto("/account/two-factor")
+        tab.get_by_role("link", name="Disable Two-Factor Authentication").click()
+        confirm = tab.get_by_role("alertdialog", name="Are you sure you want to disable two-factor authentication?")
+        confirm.get_by_label("Password").fill(PASSWORD)
+        confirm.get_by_role("button", name="Yes, disable").click()
+        expect(tab.get_by_role("heading", name="Confirm it's you")).to_be_visible()
+        code_field = tab.get_by_label("Verification code")
+        expect(code_field).to_be_focused()
+        code_field.fill(fake_vonage.last_code(PHONE))
+        tab.get_by_role("button", name="Confirm", exact=True).click()
+        expect(tab.get_by_text("Two-factor authentication is off.")).to_be_visible()
+        expect(tab.locator(".badge.off")).to_have_text("Off")
+        assert tab.url.endswith("/account/two-factor")
+        assert user(live_server.app, uid).phone_e164 is None
+    finally:
+        context.close()

@@ -76,8 +76,21 @@ def test_removes_expired_codes_and_devices_and_is_idempotent(app, runner):
     assert remaining(app, TrustedDevice) == {live_device}
     assert expired_device not in remaining(app, TrustedDevice)
     # Idempotent: a second run (e.g. cron on another host) finds nothing to do.
-    assert cleanup(runner) == "codes=0 devices=0 sessions=0 audit_clients=0"
+    assert cleanup(runner) == "codes=0 devices=0 challenges=0 sessions=0 audit_clients=0"
     assert remaining(app, VerificationCode) == {recent_expired, recent_consumed, live, long_lived}
+
+
+def test_removes_expired_second_factor_challenges_only(app, runner, fake_vonage):
+    from app.models import SecondFactorChallenge
+    from tests.conftest import sign_in
+
+    make_user(app, phone=PHONE)
+    sign_in(app.test_client())  # a pending sign-in: one challenge, expiring in ten minutes
+    (old,) = remaining(app, SecondFactorChallenge)
+    with time_machine.travel(timedelta(seconds=app.config["PENDING_SIGNIN_TTL_SECONDS"] + 60)):
+        sign_in(app.test_client())
+        assert cleanup(runner) == "codes=0 devices=0 challenges=1 sessions=0 audit_clients=0"
+        assert len(remaining(app, SecondFactorChallenge)) == 1 and old not in remaining(app, SecondFactorChallenge)
 
 
 def add_text(app, user_id, *, age, phone=PHONE):
@@ -121,16 +134,16 @@ def test_removes_expired_session_files_only(app, runner, fake_vonage):
     with time_machine.travel(timedelta(seconds=idle + 120)):
         fresh = app.test_client()
         sign_in_fully(fresh, fake_vonage)
-        assert cleanup(runner) == f"codes=0 devices=0 sessions={len(stale_files)} audit_clients=0"
+        assert cleanup(runner) == f"codes=0 devices=0 challenges=0 sessions={len(stale_files)} audit_clients=0"
         assert not stale_files & set(directory.iterdir())
         assert fresh.get("/account").status_code == 200  # the live session was kept
-        assert cleanup(runner) == "codes=0 devices=0 sessions=0 audit_clients=0"
+        assert cleanup(runner) == "codes=0 devices=0 challenges=0 sessions=0 audit_clients=0"
 
 
 @pytest.mark.parametrize("app_config", [{"SESSION_TYPE": "redis", "SESSION_REDIS_URL": "redis://127.0.0.1:1/0"}])
 def test_redis_sessions_are_left_to_redis(app, runner):
     # Redis expires sessions itself (key TTL): cleanup must not even connect to it.
-    assert cleanup(runner) == "codes=0 devices=0 sessions=0 audit_clients=0"
+    assert cleanup(runner) == "codes=0 devices=0 challenges=0 sessions=0 audit_clients=0"
 
 
 def test_flask_cleanup_command_from_the_shell(app, tmp_path):

@@ -164,6 +164,9 @@ def test_new_codes_need_a_recent_password_and_kill_the_old_set(client, app, fake
         assert r.status_code == 422 and "That password isn't right." in text(r)
         assert {row.digest for row in db_rows(app, RecoveryCode)} == old_digests
         r = client.post("/account/two-factor/recovery-codes", data={"password": PASSWORD}, headers=htmx())
+        assert r.status_code == 200 and "Confirm it's you" in text(r) and codes_in(r.get_data(as_text=True)) == []
+        assert {row.digest for row in db_rows(app, RecoveryCode)} == old_digests
+        r = client.post("/account/two-factor/reauth", data={"code": fake_vonage.last_code(PHONE)}, headers=htmx())
         html = r.get_data(as_text=True)
         new = codes_in(html)
         assert r.status_code == 200 and len(new) == 10 and not set(new) & set(old)

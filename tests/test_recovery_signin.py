@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from tests.conftest import PHONE, htmx, make_user, sign_in
+from tests.conftest import PHONE, htmx, make_user, session_cookie, sign_in
+from tests.test_concurrency import run_together
 
 NOTICE = "A recovery code was just used to sign in"
 
@@ -171,6 +172,37 @@ def test_five_wrong_recovery_codes_end_the_pending_sign_in(client, app, codes):
     pending(client)
     assert client.post("/signin/recovery", data={"code": codes[0]}).status_code == 303
     assert client.get("/account").status_code == 200
+
+
+def test_parallel_wrong_recovery_codes_on_one_session_count_at_most_the_tries_and_end_the_sign_in(
+        client, app, fake_vonage, codes):
+    """20 requests sharing one half-signed-in session, released at once: the count lives in the database."""
+    pending(client)
+    sid, cookie = session_cookie(client, app), app.config["SESSION_COOKIE_NAME"]
+    max_tries = app.config["CODE_MAX_ATTEMPTS"]
+
+    def same_session():
+        browser = app.test_client()
+        browser.set_cookie(cookie, sid)
+        return browser
+
+    def wrong_code(_):
+        response = same_session().post("/signin/recovery", data={"code": "2345-6789-abcd"})
+        return response.status_code, response.headers.get("Location")
+
+    results = run_together(20, wrong_code)
+    state = user_state(app)
+    tried = [d["attempt"] for kind, d in state["events"] if kind == "recovery_code_failed"]
+    assert sorted(tried) == list(range(1, max_tries + 1))
+    assert state["failures"] == max_tries
+    # Four are told how many tries are left; every other one is sent back to the password.
+    assert sorted(results) == [(303, "/signin")] * (20 - max_tries + 1) + [(422, None)] * (max_tries - 1)
+    # The sign-in is over for anyone holding that session: no recovery code, no texted code.
+    r = same_session().post("/signin/recovery", data={"code": codes[0]})
+    assert r.status_code == 303 and r.headers["Location"] == "/signin"
+    r = same_session().post("/signin/verify", data={"code": fake_vonage.last_code(PHONE)})
+    assert r.status_code == 303 and r.headers["Location"] == "/signin"
+    assert user_state(app)["used"] == 0 and same_session().get("/account").status_code in (302, 303)
 
 
 def test_phone_lost_sign_in_still_succeeds_when_the_notice_cannot_be_sent(client, app, fake_vonage, codes):

@@ -4,8 +4,8 @@ import pytest
 
 from tests.conftest import OTHER_PHONE, PASSWORD, PHONE, htmx, make_user, sign_in
 from tests.twofactor_helpers import (
-    DISABLE, FIREFOX_WINDOWS, NUMBER, SIGNIN_VERIFY, TWO_FACTOR, VERIFY, clock, device_rows,  # noqa: F401
-    event_rows, is_partial, redirects_to, signed_in, text, trust_token, trusted_browser, turn_on,
+    DISABLE, FIREFOX_WINDOWS, NUMBER, SIGNIN_VERIFY, TWO_FACTOR, VERIFY, client_with_agent, clock,  # noqa: F401
+    device_rows, event_rows, is_partial, redirects_to, signed_in, text, trust_token, trusted_browser, turn_on,
 )
 
 NEW_PASSWORD = "Violet-Harbor-Lantern-77"
@@ -54,6 +54,43 @@ def test_sign_out_completely_forgets_this_browser(app, fake_vonage, uid, clock):
     browser.post("/signin/cancel")
     browser.set_cookie("trusted_device", token)
     assert redirects_to(sign_in(browser), SIGNIN_VERIFY)
+
+
+@pytest.mark.parametrize("state", ["expired", "signed out", "half signed in"])
+def test_sign_out_completely_forgets_the_browser_whatever_the_session_state(app, fake_vonage, uid, clock, state):
+    make_user(app, "second@example.com", phone=OTHER_PHONE)
+    browser = trusted_browser(app, fake_vonage, clock)
+    token = trust_token(browser, app)
+    if state == "expired":
+        clock.shift(app.config["SESSION_IDLE_TIMEOUT"] + 1)
+    elif state == "signed out":
+        browser.post("/signout")
+    else:  # someone else's password entered on this browser: their code is awaited
+        browser.post("/signout")
+        clock.shift(31)
+        assert redirects_to(sign_in(browser, "second@example.com"), SIGNIN_VERIFY)
+    assert not signed_in(browser)
+    response = browser.post("/signout/completely")
+    assert response.status_code == 303 and redirects_to(response, "/signin")
+    assert "this browser is forgotten" in text(browser.get("/signin"))
+    assert trust_token(browser, app) is None
+    assert device_rows(app, uid) == []
+    (forgotten,) = event_rows(app, uid, "device_forgotten")
+    assert '"sign out completely"' in forgotten.details
+    # A copy of the cookie, kept from before, no longer skips the code.
+    copy = client_with_agent(app)
+    copy.set_cookie("trusted_device", token)
+    clock.shift(31)
+    assert redirects_to(sign_in(copy), SIGNIN_VERIFY)
+
+
+def test_sign_out_completely_with_a_cookie_naming_nothing_changes_nothing(app, fake_vonage, uid, clock):
+    trusted_browser(app, fake_vonage, clock)
+    stranger = client_with_agent(app)
+    stranger.set_cookie("trusted_device", "not-a-token-anyone-was-given")
+    response = stranger.post("/signout/completely")
+    assert response.status_code == 303 and trust_token(stranger, app) is None
+    assert len(device_rows(app, uid)) == 1 and event_rows(app, uid, "device_forgotten") == []
 
 
 def test_sign_out_completely_leaves_other_trusted_browsers_alone(app, fake_vonage, uid, clock):

@@ -317,8 +317,13 @@ def test_change_number_asks_for_the_password_after_15_minutes(app, fake_vonage, 
     assert refused.status_code == 422
     assert "For your security, enter your password to continue." in text(refused)
     assert fake_vonage.requests == []
-    sent = browser.post(NUMBER, data={"country": "US", "phone": OTHER_NATIONAL, "password": PASSWORD}, headers=htmx())
-    assert sent.status_code == 200 and fake_vonage.sent_to(OTHER_PHONE)
+    # The right password is not enough any more: a code goes to the current number first.
+    asked = browser.post(NUMBER, data={"country": "US", "phone": OTHER_NATIONAL, "password": PASSWORD}, headers=htmx())
+    assert asked.status_code == 200 and "Confirm it's you" in text(asked)
+    assert fake_vonage.sent_to(PHONE) and not fake_vonage.sent_to(OTHER_PHONE)
+    sent = browser.post(TWO_FACTOR + "/reauth", data={"code": fake_vonage.last_code(PHONE)}, headers=htmx())
+    assert sent.headers["HX-Redirect"] == TWO_FACTOR and fake_vonage.sent_to(OTHER_PHONE)
+    assert "Confirm your new number" in text(browser.get(TWO_FACTOR))
     assert user(app, uid).phone_e164 == PHONE
 
 
@@ -386,8 +391,12 @@ def test_disable_asks_for_the_password_after_15_minutes(app, fake_vonage, clock)
     assert wrong.status_code == 422 and "That password isn't right." in text(wrong)
     assert user(app, uid).phone_e164 == PHONE and fake_vonage.messages == []
 
-    done = browser.post(DISABLE, data={"password": PASSWORD}, headers=htmx())
-    assert done.status_code == 200 and "Two-factor authentication is off." in text(done)
+    asked = browser.post(DISABLE, data={"password": PASSWORD}, headers=htmx())
+    assert asked.status_code == 200 and "Confirm it's you" in text(asked)
+    assert user(app, uid).phone_e164 == PHONE
+    done = browser.post(TWO_FACTOR + "/reauth", data={"code": fake_vonage.last_code(PHONE)}, headers=htmx())
+    assert done.headers["HX-Redirect"] == TWO_FACTOR
+    assert "Two-factor authentication is off." in text(browser.get(TWO_FACTOR))
     assert user(app, uid).phone_e164 is None
     assert fake_vonage.sent_to(PHONE)[-1]["text"] == TURNED_OFF_NOTICE
 

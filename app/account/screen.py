@@ -3,24 +3,32 @@
 from flask import current_app, session
 from flask_login import current_user
 
-from app import signin_session
+from app import ratelimits, signin_session
 from app.auth import trust_cookie
 from app.forms import field
 from app.htmx import is_htmx, render
 from app.models import VerificationCode
 from app.extensions import db
-from app.security import RateLimited, SecurityError, codes, devices, recovery, signin
+from app.security import RateLimited, SecurityError, codes, devices, reauth, recovery, signin
 from app.security.phones import allowed_regions, calling_code_choices, mask, region_of
 from app.sms import SmsSendError
-from app.web import client
+from app.web import client, webotp_host
 
-STEPS = ("off", "verify", "on", "change", "disable", "codes")
+STEPS = ("off", "verify", "on", "change", "disable", "codes", "reauth")
+# What each change that needs a fresh second factor is called on the "Confirm it's you" step.
+REAUTH_ACTIONS = {
+    "disable": "turn off two-factor authentication",
+    "number": "change your phone number",
+    "recovery": "make new recovery codes",
+}
 # Set while new recovery codes wait for "I have saved these codes"; holds why, never the codes.
 RECOVERY_ACK = "recovery_ack"
 
 
 def current_step() -> str:
     """Pick the step from the user's state and any flow under way."""
+    if current_user.two_factor_enabled and signin_session.reauth():
+        return "reauth"
     if session.get(signin_session.FLOW):
         return "verify"
     if current_user.two_factor_enabled and session.get(RECOVERY_ACK):
@@ -66,9 +74,15 @@ def _resend_wait(flow: dict, error) -> int:
 
 
 def require_recent_password() -> None:
-    """Demand the password when the last full authentication is over 15 minutes old."""
+    """Demand the password when the last full authentication is over 15 minutes old (staff actions)."""
     if signin_session.recently_authenticated():
         return
+    check_password_again()
+    signin_session.mark_reauthenticated()
+
+
+def check_password_again() -> None:
+    """Check the password field against the signed-in user, throttled like sign-in."""
     password = field("password", 1024, strip=False)
     if not password:
         raise SecurityError("For your security, enter your password to continue.", field="password")
@@ -81,8 +95,28 @@ def require_recent_password() -> None:
             "That password isn't right." if isinstance(exc, signin.SignInFailed) else exc.message,
             field="password", retry_after=exc.retry_after,
         )
-    signin_session.mark_reauthenticated()
 
+
+def reauthenticate(action: str, *, form: dict | None = None, allowance=ratelimits.take_sms_allowance):
+    """Check the password, then text a code to the current number and ask for it (or a recovery code).
+
+    allowance spends the per-IP/global SMS allowance; views already limited by the SMS
+    decorators pass None so one request is not counted twice.
+    """
+    try:
+        check_password_again()
+        started = reauth.start(current_user, client(), webotp_host(), allowance=allowance)
+    except SecurityError as exc:
+        return respond(back_step(action), error=exc, form=form)
+    signin_session.begin_reauth(action, started.challenge_id, started.code_id, form)
+    return respond("reauth", error=started.send_error)
+
+
+def back_step(action: str) -> str:
+    """Return the step a change started from, to go back to when its re-authentication ends."""
+    if not current_user.two_factor_enabled:
+        return current_step()
+    return {"disable": "disable", "number": "change"}.get(action) or current_step()
 
 def _context(step: str, error=None, notice=None, form=None) -> dict:
     cfg = current_app.config
@@ -101,9 +135,20 @@ def _context(step: str, error=None, notice=None, form=None) -> dict:
         "flow": flow,
         "resend_wait": _resend_wait(flow, error) if step == "verify" else 0,
         "needs_password": not signin_session.recently_authenticated(),
+        **_reauth_context(),
         **_devices_context(),
         **_recovery_context(),
     }
+
+
+def _reauth_context() -> dict:
+    state = signin_session.reauth() if current_user.two_factor_enabled else None
+    if not state:
+        return {"reauth": None}
+    max_age = int(current_app.config["REAUTH_MAX_AGE_SECONDS"])
+    return {"reauth": {"doing": REAUTH_ACTIONS[state["action"]], "has_code": bool(state["code_id"]),
+                       "since": ratelimits.wait_message(max_age),
+                       "resend_wait": codes.seconds_until_resend(current_user, codes.REAUTH)}}
 
 
 def _recovery_context() -> dict:

@@ -4,12 +4,12 @@ from flask import Blueprint, abort, current_app, flash, redirect, request, sessi
 from flask_login import current_user, login_required
 
 from app import ratelimits, signin_session
-from app.account import screen
+from app.account import changes, screen
 from app.auth import trust_cookie
 from app.extensions import db, limiter
 from app.forms import checkbox, field
 from app.htmx import hx_redirect, render
-from app.security import SecurityError, accounts, codes, devices, recovery, signin, twofactor
+from app.security import SecurityError, accounts, codes, devices, reauth, recovery, signin, twofactor
 from app.sms import SmsSendError
 from app.web import client, webotp_host
 
@@ -84,14 +84,15 @@ def setup_send():
 @sms_per_ip
 def number_send():
     """Send a code to a new number; the old one stays until it is verified."""
+    form = screen.phone_form()
     try:
-        screen.require_recent_password()
-        code = twofactor.start_number_change(current_user, field("country", 4), field("phone", 40), client(),
-                                             webotp_host())
-    except (SecurityError, SmsSendError) as exc:
-        return screen.respond("change", error=exc, form=screen.phone_form())
-    screen.start_flow(codes.NUMBER_CHANGE, code)
-    return screen.respond("verify")
+        twofactor.check_new_number(current_user, form["country"], form["phone"])
+    except SecurityError as exc:
+        return screen.respond("change", error=exc, form=form)
+    if not signin_session.recently_authenticated():
+        # Already limited as an SMS request by the decorators: spend no second allowance.
+        return screen.reauthenticate("number", form=form, allowance=None)
+    return changes.send_to_new_number(form, redirect_after=False)
 
 
 @bp.post("/two-factor/verify")
@@ -108,6 +109,8 @@ def verify():
     session.pop(signin_session.FLOW, None)
     token, device = devices.trust_browser(current_user, client())
     db.session.commit()
+    if flow["purpose"] == codes.NUMBER_CHANGE:
+        signin_session.keep_signed_in(current_user)  # the other sessions ended with the old number
     if flow["purpose"] == codes.SETUP:
         response = screen.show_recovery_codes(recovery.generate(current_user, client()), "setup",
                                               notice="Two-factor authentication is on.", this_device_id=device.id)
@@ -157,30 +160,68 @@ def disable():
         return hx_redirect(url_for("account.two_factor"))
     if request.method == "GET":
         return screen.respond("disable")
-    country = screen.default_country()  # the number about to go: turning on again starts from its country
-    try:
-        screen.require_recent_password()
-        twofactor.disable(current_user, client())
-    except SecurityError as exc:
-        return screen.respond("disable", error=exc)
-    session.pop(signin_session.FLOW, None)
-    session.pop(screen.RECOVERY_ACK, None)
-    response = screen.respond("off", notice="Two-factor authentication is off.",
-                              form={"country": country, "phone": ""})
-    trust_cookie.clear_on(response)
-    return response
+    if not signin_session.recently_authenticated():
+        return screen.reauthenticate("disable")
+    return changes.turn_off(redirect_after=False)
 
 
 @bp.post("/two-factor/recovery-codes")
 def recovery_generate():
-    """Replace the recovery codes (password again if the sign-in is old)."""
+    """Replace the recovery codes (both factors again if the sign-in is old)."""
+    if not signin_session.recently_authenticated():
+        if not current_user.two_factor_enabled:
+            return screen.respond(screen.current_step(), error="Turn on two-factor authentication first.")
+        return screen.reauthenticate("recovery")
+    return changes.new_recovery_codes()
+
+
+@bp.post("/two-factor/reauth")
+def reauth_confirm():
+    """Take the second factor of a re-authentication, then make the change it was for."""
+    state = signin_session.reauth()
+    if not state:
+        return screen.respond(screen.current_step(), error=reauth.EXPIRED)
     try:
-        screen.require_recent_password()
-        plain = recovery.generate(current_user, client())
+        if field("method", 16) == "recovery":
+            reauth.confirm_with_recovery_code(current_user, state["challenge"], field("recovery_code", 64), client())
+        else:
+            reauth.confirm_with_code(current_user, state["challenge"], state["code_id"], field("code", 64), client())
+    except (reauth.ReauthExpired, recovery.RecoveryTriesExhausted) as exc:
+        signin_session.end_reauth()
+        return screen.respond(screen.back_step(state["action"]), error=exc, form=state["form"] or None)
     except SecurityError as exc:
-        return screen.respond(screen.current_step(), error=exc)
-    return screen.show_recovery_codes(plain, "new",
-                                      notice="Your new recovery codes are ready. The old ones no longer work.")
+        return screen.respond("reauth", error=exc)
+    signin_session.end_reauth()
+    signin_session.mark_reauthenticated()
+    return changes.after_reauthentication(state["action"], state["form"])
+
+
+@bp.post("/two-factor/reauth/resend")
+@sms_limited
+@sms_per_ip
+def reauth_resend():
+    """Text a new code for the re-authentication under way (the old code dies)."""
+    state = signin_session.reauth()
+    if not state:
+        return screen.respond(screen.current_step(), error=reauth.EXPIRED)
+    try:
+        code = reauth.resend(current_user, state["challenge"], client(), webotp_host(), replaces=state["code_id"])
+    except reauth.ReauthExpired as exc:
+        signin_session.end_reauth()
+        return screen.respond(screen.back_step(state["action"]), error=exc, form=state["form"] or None)
+    except (SecurityError, SmsSendError) as exc:
+        return screen.respond("reauth", error=exc)
+    signin_session.set_reauth_code(code.id)
+    return screen.respond("reauth", notice="We sent a new code. Earlier codes no longer work.")
+
+
+@bp.post("/two-factor/reauth/cancel")
+def reauth_cancel():
+    """Leave the re-authentication; nothing changes and its code dies."""
+    state = signin_session.end_reauth()
+    if state:
+        reauth.cancel(current_user, state["challenge"], state["code_id"])
+    return screen.respond(screen.current_step())
 
 
 @bp.post("/two-factor/recovery-codes/saved")

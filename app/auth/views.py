@@ -10,7 +10,7 @@ from app.extensions import db, limiter
 from app.forms import checkbox, field, safe_next
 from app.htmx import hx_redirect, render
 from app.models import User
-from app.security import SecurityError, accounts, audit, codes, devices, recovery, signin
+from app.security import SecurityError, accounts, audit, challenges, codes, devices, recovery, signin
 from app.security.phones import mask
 from app.web import client, webotp_host
 
@@ -96,7 +96,7 @@ def _after_password(user: User, email: str, next_url: str | None):
         signin_session.complete_sign_in(user)
         _suggest_new_recovery_codes(user)
         return hx_redirect(next_url or url_for("account.settings"))
-    signin_session.begin_pending(user, outcome.code_id, next_url=next_url)
+    signin_session.begin_pending(user, outcome.code_id, challenge_id=outcome.challenge_id, next_url=next_url)
     if outcome.send_status == 429:
         signin_session.set_pending_code(outcome.code_id, retry_after=outcome.retry_after)
     elif outcome.send_error:
@@ -109,6 +109,9 @@ def _pending_user() -> tuple[dict, User] | tuple[None, None]:
     state = signin_session.pending()
     user = db.session.get(User, state["uid"]) if state else None
     if user is None or user.session_version != state["ver"] or user.is_locked or not user.two_factor_enabled:
+        return None, None
+    # Out of recovery-code tries (or answered) in any request sharing this session: over.
+    if not challenges.is_live(state.get("challenge"), user, challenges.SIGN_IN):
         return None, None
     return state, user
 
@@ -140,7 +143,7 @@ def verify():
 
 def _finish_with_code(user: User, state: dict, *, trust: bool, method: str = "sms"):
     token = devices.trust_browser(user, client())[0] if trust else None
-    signin.complete(user, client(), method=method)
+    signin.complete(user, client(), method=method, challenge_id=state.get("challenge"))
     signin_session.complete_sign_in(user, password_at=state["auth_at"])
     if method == "recovery":
         flash("You signed in with a recovery code. It can't be used again.", "info")
@@ -166,14 +169,12 @@ def recovery_code():
     error, status = None, 200
     if request.method == "POST":
         try:
-            recovery.sign_in_with(user, field("code", 64), client(), failed_before=state.get("recovery_failures", 0))
+            recovery.sign_in_with(user, field("code", 64), client(), challenge_id=state.get("challenge"))
         except recovery.RecoveryTriesExhausted as exc:
             signin_session.end()
             flash(exc.message, "error")
             return hx_redirect(url_for("auth.sign_in"))
         except SecurityError as exc:
-            if isinstance(exc, recovery.WrongRecoveryCode):
-                signin_session.note_recovery_failure()
             error, status = exc.message, exc.status
         else:
             return _finish_with_code(user, state, trust=checkbox("trust"), method="recovery")
@@ -241,11 +242,11 @@ def sign_out():
 
 @bp.post("/signout/completely")
 def sign_out_completely():
-    """End this session and forget this browser."""
+    """End this session and forget this browser, whatever state the session is in."""
+    # The record goes even when the session is anonymous, half signed in or expired, so
+    # the page's promise holds and a copied cookie is worth nothing.
+    devices.forget_this_browser(trust_cookie.read(), client())
     if current_user.is_authenticated:
-        device = devices.find_trusted(current_user, trust_cookie.read())
-        if device is not None:
-            devices.forget(current_user, device.id, client())
         audit.record(audit.SIGNOUT_COMPLETELY, client(), user=current_user)
         db.session.commit()
     signin_session.end()

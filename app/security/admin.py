@@ -50,8 +50,7 @@ def reset_two_factor(target: User, staff: User, reason: str, client: Client) -> 
     check_may_act(target, staff)
     if not target.two_factor_enabled:
         raise SecurityError("Two-factor authentication is already off for this account.")
-    accounts.end_all_sessions(target)
-    # Commits the sessions' end with it, then sends the notice to the old number.
+    # Ends every session with it, commits, then sends the notice to the old number.
     twofactor.disable(target, client, actor=staff, reason=reason)
 
 

@@ -45,6 +45,7 @@ STAFF_GRANTED = "staff_granted"
 STAFF_REVOKED = "staff_revoked"
 SESSIONS_ENDED = "sessions_ended"
 WRONG_CODE_NOTICE = "wrong_code_notice"
+REAUTHENTICATED = "reauthenticated"
 
 ALL_TYPES = sorted(v for k, v in dict(globals()).items() if k.isupper() and isinstance(v, str))
 

@@ -20,7 +20,8 @@ from app.sms import SmsSendError, get_sender
 SETUP = "setup"
 SIGN_IN = "signin"
 NUMBER_CHANGE = "number_change"
-PURPOSES = (SETUP, SIGN_IN, NUMBER_CHANGE)
+REAUTH = "reauth"  # the current number, before a second-factor change (app.security.reauth)
+PURPOSES = (SETUP, SIGN_IN, NUMBER_CHANGE, REAUTH)
 CAPPED = "Too many wrong codes on this account. Contact support to get back in."
 
 

@@ -58,10 +58,24 @@ def find_trusted(user: User, token: str | None) -> TrustedDevice | None:
 
 
 def device_for_token(token: str | None) -> TrustedDevice | None:
-    """Return the device a cookie names, whoever owns it (for "this browser" marks)."""
+    """Return the device a cookie names, whoever owns it and whatever its age."""
     if not token or len(token) > 128:
         return None
     return db.session.scalar(select(TrustedDevice).where(TrustedDevice.token_digest == _digest(token)))
+
+
+def forget_this_browser(token: str | None, client: Client) -> bool:
+    """Forget the device a trust cookie names, whoever is signed in; commits. False if none."""
+    # Holding the token is what made the browser trusted, so holding it is enough to end
+    # that trust: "Sign out completely" must work after the session expired, too.
+    device = device_for_token(token)
+    if device is None:
+        return False
+    owner, device_id = device.user, device.id
+    db.session.delete(device)
+    audit.record(audit.DEVICE_FORGOTTEN, client, user=owner, device_id=device_id, why="sign out completely")
+    db.session.commit()
+    return True
 
 
 def mark_used(device: TrustedDevice, client: Client) -> None:

@@ -7,14 +7,14 @@ from flask import current_app
 from sqlalchemy import delete, or_
 
 from app.extensions import db
-from app.models import TrustedDevice, VerificationCode, utcnow
+from app.models import SecondFactorChallenge, TrustedDevice, VerificationCode, utcnow
 from app.security import append_only, budget
 
 
 def cleanup() -> dict[str, int]:
-    """Delete expired codes, texts older than the caps count, devices and session files; blank old audit clients.
+    """Delete expired codes, old texts, devices, challenges and session files; blank old audit clients.
 
-    Commits its own unit of work (codes, texts, devices and audit rows together); returns counts.
+    Commits its own unit of work (codes, texts, devices, challenges and audit rows together); returns counts.
     """
     now = utcnow()
     # Keep an hour of texts sent (and a margin): the hourly caps count them.
@@ -27,13 +27,16 @@ def cleanup() -> dict[str, int]:
         )
     ).rowcount
     devices = db.session.execute(delete(TrustedDevice).where(TrustedDevice.expires_at < now)).rowcount
+    challenges = db.session.execute(
+        delete(SecondFactorChallenge).where(SecondFactorChallenge.expires_at < now)
+    ).rowcount
     budget.purge(cutoff)
     # Health-records privacy: where and with what browser someone signed in is kept only so long.
     retention = timedelta(days=int(current_app.config["AUDIT_CLIENT_RETENTION_DAYS"]))
     clients = append_only.forget_old_clients(now - retention)
     db.session.commit()
-    return {"codes": codes or 0, "devices": devices or 0, "sessions": _cleanup_session_files(),
-            "audit_clients": clients}
+    return {"codes": codes or 0, "devices": devices or 0, "challenges": challenges or 0,
+            "sessions": _cleanup_session_files(), "audit_clients": clients}
 
 
 def _cleanup_session_files() -> int:

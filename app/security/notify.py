@@ -33,11 +33,17 @@ RECOVERY_CODE_USED = (
     "If this wasn't you, contact support."
 )
 
+RECOVERY_CODE_USED_TO_CONFIRM = (
+    "A recovery code was just used to confirm a change to the security settings of your {app} account. "
+    "If this wasn't you, contact support."
+)
+
 # Notices one actor can trigger over and over: at most one an hour per account and kind, and
 # only within the caps; the events themselves are always in the audit log. Every other notice
 # is one-off (two-factor off, number changed, staff reset): counted, never refused.
 REPEATABLE = {WRONG_CODES: "wrong_codes", SIGNIN_THROTTLED: "signin_throttled",
-              RECOVERY_CODE_USED: "recovery_code_used"}
+              RECOVERY_CODE_USED: "recovery_code_used",
+              RECOVERY_CODE_USED_TO_CONFIRM: "recovery_code_used"}
 _ONE_OFF = {TWO_FACTOR_OFF: "two_factor_off", NUMBER_CHANGED: "number_changed"}
 
 

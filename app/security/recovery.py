@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select, update
 
 from app.extensions import db
 from app.models import RecoveryCode, User, utcnow
-from app.security import SecurityError, audit, notify
+from app.security import SecurityError, audit, challenges, notify
 from app.security.audit import Client
 
 COUNT = 10
@@ -22,6 +22,7 @@ LOW = 3  # fewer left than this, and the user is told to make new ones
 FORMAT_HINT = "Enter a recovery code like 4f7k-92mx-q3tn."
 CAPPED = "Too many wrong codes on this account. Contact support to get back in."
 EXHAUSTED = "Too many wrong recovery codes. Sign in again to start over."
+REAUTH_EXHAUSTED = "Too many wrong recovery codes. Enter your password to start over."
 
 
 class WrongRecoveryCode(SecurityError):
@@ -29,7 +30,7 @@ class WrongRecoveryCode(SecurityError):
 
 
 class RecoveryTriesExhausted(SecurityError):
-    """This pending sign-in has used up its recovery-code tries."""
+    """This sign-in or re-authentication has used up its recovery-code tries."""
 
 
 def _keys() -> list[bytes]:
@@ -125,19 +126,32 @@ def _match(user: User, compact: str) -> RecoveryCode | None:
     return found
 
 
-def sign_in_with(user: User, raw: str, client: Client, *, failed_before: int) -> None:
-    """Use up a recovery code for a pending sign-in; count a wrong one and raise."""
+def sign_in_with(user: User, raw: str, client: Client, *, challenge_id: int | None) -> None:
+    """Use up a recovery code for a pending sign-in; count a wrong one and raise; commits."""
+    _use(user, raw, client, challenge_id, challenges.SIGN_IN, EXHAUSTED)
+
+
+def reauthenticate_with(user: User, raw: str, client: Client, *, challenge_id: int | None) -> None:
+    """Use up a recovery code as the second factor of a re-authentication; commits."""
+    _use(user, raw, client, challenge_id, challenges.REAUTH, REAUTH_EXHAUSTED)
+
+
+def _use(user: User, raw: str, client: Client, challenge_id: int | None, purpose: str, exhausted: str) -> None:
     compact = normalise(raw)
     if compact is None:
         raise SecurityError(FORMAT_HINT)
     max_tries = int(current_app.config["CODE_MAX_ATTEMPTS"])
-    if failed_before >= max_tries:
-        raise RecoveryTriesExhausted(EXHAUSTED)
     _lock_user(user)
     db.session.refresh(user)  # the shared failure counter as of the lock
     if user.consecutive_code_failures >= int(current_app.config["CODE_FAILURE_CAP"]):
         db.session.rollback()
         raise SecurityError(CAPPED)
+    # Counted on the challenge's row before comparing: parallel tries on one session
+    # share this count, so at most max_tries ever reach the comparison.
+    attempt = challenges.take_recovery_try(challenge_id, user, purpose)
+    if attempt is None:
+        db.session.rollback()
+        raise RecoveryTriesExhausted(exhausted)
     row = _match(user, compact)
     now = utcnow()
     # Conditional update: of two concurrent uses of one code only one wins.
@@ -145,15 +159,18 @@ def sign_in_with(user: User, raw: str, client: Client, *, failed_before: int) ->
         update(RecoveryCode).where(RecoveryCode.id == row.id, RecoveryCode.used_at.is_(None)).values(used_at=now)
     ).rowcount == 1
     if not won:
-        _count_failure(user, client, failed_before + 1, max_tries, used=row is not None)
+        _count_failure(user, client, attempt, max_tries, exhausted, used=row is not None)
     db.session.execute(update(User).where(User.id == user.id).values(consecutive_code_failures=0))
-    audit.record(audit.RECOVERY_CODE_USED, client, user=user, code_id=row.id, left=remaining(user))
+    challenges.end(challenge_id)
+    audit.record(audit.RECOVERY_CODE_USED, client, user=user, code_id=row.id, left=remaining(user), during=purpose)
     db.session.commit()
     # Best effort: the phone may be the very thing that is lost. At most one an hour.
-    notify.send_notice(user.phone_e164, notify.RECOVERY_CODE_USED, user=user)
+    notify.send_notice(user.phone_e164, notify.RECOVERY_CODE_USED if purpose == challenges.SIGN_IN
+                       else notify.RECOVERY_CODE_USED_TO_CONFIRM, user=user)
 
 
-def _count_failure(user: User, client: Client, failed: int, max_tries: int, *, used: bool) -> NoReturn:
+def _count_failure(user: User, client: Client, failed: int, max_tries: int, exhausted: str, *,
+                   used: bool) -> NoReturn:
     db.session.execute(
         update(User).where(User.id == user.id).values(consecutive_code_failures=User.consecutive_code_failures + 1)
     )
@@ -161,6 +178,6 @@ def _count_failure(user: User, client: Client, failed: int, max_tries: int, *, u
     db.session.commit()
     left = max_tries - failed
     if left <= 0:
-        raise RecoveryTriesExhausted(EXHAUSTED)
+        raise RecoveryTriesExhausted(exhausted)
     what = "That recovery code has already been used." if used else "That recovery code isn't right."
     raise WrongRecoveryCode(f"{what} {left} {'try' if left == 1 else 'tries'} left.")

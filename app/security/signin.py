@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import SecurityEvent, User, utcnow
-from app.security import RateLimited, SecurityError, audit, codes, devices, notify
+from app.security import RateLimited, SecurityError, audit, challenges, codes, devices, notify
 from app.security.accounts import normalise_email
 from app.security.audit import Client
 from app.security.passwords import hash_password, needs_rehash, verify_password
@@ -31,6 +31,7 @@ class PasswordOutcome:
     user: User
     needs_code: bool
     code_id: int | None = None
+    challenge_id: int | None = None
     send_error: str | None = None
     retry_after: int | None = None
     send_status: int | None = None
@@ -132,7 +133,10 @@ def after_password(user: User, trust_token: str | None, client: Client, host: st
         devices.mark_used(device, client)
         return PasswordOutcome(user, needs_code=False)
     db.session.commit()
-    return send_signin_code(user, client, host, allowance)
+    challenge_id = challenges.open_challenge(user, challenges.SIGN_IN)
+    outcome = send_signin_code(user, client, host, allowance)
+    outcome.challenge_id = challenge_id
+    return outcome
 
 
 def send_signin_code(user: User, client: Client, host: str | None,
@@ -174,8 +178,10 @@ def _maybe_warn_wrong_codes(user: User, client: Client) -> None:
     _notice_once_an_hour(user, audit.WRONG_CODE_NOTICE, notify.WRONG_CODES, client)
 
 
-def complete(user: User, client: Client, subject_email: str | None = None, method: str = "password") -> None:
-    """Record a finished sign-in, keyed like failures by the normalised email."""
+def complete(user: User, client: Client, subject_email: str | None = None, method: str = "password",
+             challenge_id: int | None = None) -> None:
+    """Record a finished sign-in (and end its challenge), keyed like failures by the normalised email; commits."""
+    challenges.end(challenge_id)
     user.last_sign_in_at = utcnow()
     audit.record(
         audit.SIGNIN_SUCCESS, client, user=user,

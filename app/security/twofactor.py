@@ -1,10 +1,12 @@
 """Turning two-factor on and off and changing its number."""
 
+from collections.abc import Callable
+
 from flask import current_app
 
 from app.extensions import db
 from app.models import RecoveryCode, User
-from app.security import SecurityError, audit, codes, devices, notify
+from app.security import SecurityError, accounts, audit, codes, devices, notify
 from app.security.audit import Client
 from app.security.phones import allowed_regions, parse_mobile
 
@@ -33,36 +35,47 @@ def confirm_setup(user: User, code_id: int | None, raw_code: str, client: Client
     db.session.commit()
 
 
-def start_number_change(user: User, region: str, raw_phone: str, client: Client, host: str | None):
-    """Send a code to the new number; the old one stays in force meanwhile."""
+def start_number_change(user: User, region: str, raw_phone: str, client: Client, host: str | None,
+                        allowance: Callable[[], int | None] | None = None):
+    """Send a code to the new number; the old one stays in force meanwhile (allowance: see codes.send_code)."""
+    phone = check_new_number(user, region, raw_phone)
+    return codes.send_code(user, codes.NUMBER_CHANGE, phone, client, host, allowance=allowance)
+
+
+def check_new_number(user: User, region: str, raw_phone: str) -> str:
+    """Return the E.164 form of a usable new number, or raise before anything is sent."""
     if not user.two_factor_enabled:
         raise SecurityError("Turn on two-factor authentication first.")
     phone = parse_number(region, raw_phone)
     if phone == user.phone_e164:
         raise SecurityError("That's already your number. Enter a different one.")
-    return codes.send_code(user, codes.NUMBER_CHANGE, phone, client, host)
+    return phone
 
 
 def confirm_number_change(user: User, code_id: int | None, raw_code: str, client: Client) -> None:
-    """Replace the number once its code is verified; tell the old number."""
+    """Replace the number once its code is verified, end other sessions, tell the old number; commits."""
     if not user.two_factor_enabled:
         raise SecurityError("Turn on two-factor authentication first.")
     code = codes.verify_code(user, code_id, codes.NUMBER_CHANGE, raw_code, client)
     previous = user.phone_e164
     _set_phone(user, code.phone_e164)
     devices.forget_all(user, client, reason="number changed")
+    # A new authenticator is bound: sessions opened with the old one end (the caller keeps its own).
+    accounts.end_all_sessions(user)
     audit.record(audit.NUMBER_CHANGED, client, user=user, old_last4=previous[-4:], new_last4=user.phone_last4)
     db.session.commit()
     notify.send_notice(previous, notify.NUMBER_CHANGED, user=user)
 
 
 def disable(user: User, client: Client, *, actor: User | None = None, reason: str = "") -> None:
-    """Turn two-factor off, forget browsers and recovery codes, tell the old number."""
+    """Turn two-factor off, forget browsers and recovery codes, end sessions, tell the old number; commits."""
     if not user.two_factor_enabled:
         raise SecurityError("Two-factor authentication is already off.")
     previous = user.phone_e164
     _set_phone(user, None)
     devices.forget_all(user, client, actor=actor, reason="two-factor turned off")
+    # Every session ends; the person's own caller keeps theirs (signin_session.keep_signed_in).
+    accounts.end_all_sessions(user)
     db.session.query(RecoveryCode).filter(RecoveryCode.user_id == user.id).delete()
     event = audit.ADMIN_RESET_2FA if actor and actor.id != user.id else audit.TWO_FACTOR_DISABLED
     audit.record(event, client, user=user, actor=actor, **({"reason": reason} if reason else {}))

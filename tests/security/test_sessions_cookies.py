@@ -64,11 +64,14 @@ class TestRegeneration:
         full = session_cookie(client, app)
         assert full != pending and stored(app, pending) is None
 
-        # Re-authentication (password again after 15 minutes) raises privilege: new id again.
+        # Re-authentication (password and a texted code after 15 minutes) raises privilege: new id again.
         clock.shift(901)
         response = self.post(client, "/account/two-factor/disable", {"password": PASSWORD},
                              "/account/two-factor/disable")
         assert response.status_code == 200, response.get_data(as_text=True)[:400]
+        response = self.post(client, "/account/two-factor/reauth", {"code": fake_vonage.last_code(PHONE)},
+                             "/account/two-factor")
+        assert response.status_code == 303, response.get_data(as_text=True)[:400]
         reauthenticated = session_cookie(client, app)
         assert reauthenticated != full and stored(app, full) is None
         assert user_row(app, uid).phone_e164 is None
@@ -243,6 +246,9 @@ def test_asvs_4_3_3_disable_two_factor_needs_password_after_15_minutes(app, clie
     assert client.post("/account/two-factor/disable", data={"password": "not-it-at-all"}).status_code == 422
     assert user_row(app, uid).phone_e164 == PHONE
     assert client.post("/account/two-factor/disable", data={"password": PASSWORD}).status_code == 200
+    assert user_row(app, uid).phone_e164 == PHONE  # the password alone is not enough: a second factor too
+    done = client.post("/account/two-factor/reauth", data={"code": fake_vonage.last_code(PHONE)})
+    assert done.status_code == 303 and done.headers["Location"] == "/account/two-factor"
     assert user_row(app, uid).phone_e164 is None
 
 
@@ -265,6 +271,9 @@ def test_asvs_4_3_3_change_number_needs_password_after_15_minutes(app, client, f
     response = client.post("/account/two-factor/number",
                            data={"country": "US", "phone": "201-555-0188", "password": PASSWORD})
     assert response.status_code == 200 and len(fake_vonage.messages) == sent + 1
+    assert fake_vonage.messages[-1]["to"] == PHONE.lstrip("+")   # the second factor, to the current number
+    response = client.post("/account/two-factor/reauth", data={"code": fake_vonage.last_code(PHONE)})
+    assert response.status_code == 303 and len(fake_vonage.messages) == sent + 2
     assert user_row(app, uid).phone_e164 == PHONE   # unchanged until the new number's code is entered
 
 

@@ -1,0 +1,60 @@
+"""The second-factor changes, made right away or once a re-authentication succeeds."""
+
+from flask import flash, url_for
+from flask_login import current_user
+
+from app import ratelimits, signin_session
+from app.account import screen
+from app.auth import trust_cookie
+from app.htmx import hx_redirect
+from app.security import SecurityError, codes, recovery, twofactor
+from app.sms import SmsSendError
+from app.web import client, webotp_host
+
+TURNED_OFF = "Two-factor authentication is off."
+NEW_CODES = "Your new recovery codes are ready. The old ones no longer work."
+
+
+def turn_off(*, redirect_after: bool):
+    """Turn two-factor off; this session stays signed in, every other one ends."""
+    country = screen.default_country()  # the number about to go: turning on again starts from its country
+    twofactor.disable(current_user, client())
+    signin_session.keep_signed_in(current_user)
+    if redirect_after:
+        flash(TURNED_OFF, "success")
+        response = hx_redirect(url_for("account.two_factor"))
+    else:
+        response = screen.respond("off", notice=TURNED_OFF, form={"country": country, "phone": ""})
+    trust_cookie.clear_on(response)
+    return response
+
+
+def send_to_new_number(form: dict, *, redirect_after: bool, allowance=None):
+    """Text a code to the new number and wait for it; the old number stays until it is entered."""
+    try:
+        code = twofactor.start_number_change(current_user, form.get("country", ""), form.get("phone", ""),
+                                             client(), webotp_host(), allowance=allowance)
+    except (SecurityError, SmsSendError) as exc:
+        return screen.respond("change", error=exc, form=form)
+    screen.start_flow(codes.NUMBER_CHANGE, code)
+    return hx_redirect(url_for("account.two_factor")) if redirect_after else screen.respond("verify")
+
+
+def new_recovery_codes():
+    """Replace the recovery codes and show the new ones, this once."""
+    try:
+        plain = recovery.generate(current_user, client())
+    except SecurityError as exc:
+        return screen.respond(screen.current_step(), error=exc)
+    # Shown in this answer, not after a redirect: nothing keeps the plain codes to show later.
+    return screen.show_recovery_codes(plain, "new", notice=NEW_CODES)
+
+
+def after_reauthentication(action: str, form: dict):
+    """Make the change a re-authentication was for, then redirect (recovery codes excepted)."""
+    if action == "disable":
+        return turn_off(redirect_after=True)
+    if action == "number":
+        # The confirming request isn't limited as an SMS request, so the text spends the allowance here.
+        return send_to_new_number(form, redirect_after=True, allowance=ratelimits.take_sms_allowance)
+    return new_recovery_codes()
