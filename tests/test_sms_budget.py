@@ -8,8 +8,8 @@ from tests.admin_helpers import cheap_password_hashing
 from tests.conftest import PHONE, make_user, sign_in
 from tests.security.conftest import LIMITS_ON
 from tests.twofactor_helpers import (  # noqa: F401  (clock is a fixture)
-    DISABLE, SIGNIN_VERIFY, TWO_FACTOR, answer_code, begin_sign_in, client_with_agent, clock, redirects_to,
-    send_setup_code, text,
+    DISABLE, SIGNIN_VERIFY, TWO_FACTOR, answer_code, begin_sign_in, client_with_agent, clock, event_rows,
+    redirects_to, send_setup_code, text,
 )
 
 RECOVERY_NOTICE = "A recovery code was just used"
@@ -93,8 +93,6 @@ def test_repeatable_notices_are_refused_over_the_budget(app, fake_vonage, clock)
     assert redirects_to(sign_in(browser), SIGNIN_VERIFY)             # no code: the budget is spent
     assert browser.post("/signin/recovery", data={"code": spare[0]}).status_code == 303
     assert texts_to(fake_vonage, RECOVERY_NOTICE) == 0
-    from tests.twofactor_helpers import event_rows
-
     assert len(event_rows(app, uid, "recovery_code_used")) == 1     # the audit log has it
 
 
