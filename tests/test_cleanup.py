@@ -158,7 +158,7 @@ def test_flask_cleanup_command_from_the_shell(app, tmp_path):
     command = [sys.executable, "-m", "flask", "--app", "wsgi", "cleanup"]
     first = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert first.returncode == 0, first.stderr
-    assert first.stdout.strip() == "codes=1 devices=1 sessions=0 audit_clients=0"
+    assert first.stdout.strip() == "codes=1 devices=1 challenges=0 sessions=0 audit_clients=0"
     from app.models import TrustedDevice, VerificationCode
 
     assert remaining(app, VerificationCode) == set() and remaining(app, TrustedDevice) == set()

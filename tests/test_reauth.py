@@ -125,7 +125,7 @@ def test_the_re_authentication_code_dies_after_five_wrong_tries(app, fake_vonage
     for _ in range(5):
         stale.post(REAUTH, data={"code": wrong_code(code)})
     dead = stale.post(REAUTH, data={"code": code})
-    assert dead.status_code == 422 and "Too many wrong tries for this code. Send a new code." in text(dead)
+    assert dead.status_code == 422 and "Too many wrong tries for this code. Use Resend code to get a new one." in text(dead)
     clock.shift(31)
     resent = stale.post(REAUTH + "/resend", headers=htmx())
     assert resent.status_code == 200 and "We sent a new code." in text(resent)
@@ -140,7 +140,7 @@ def test_the_re_authentication_code_expires_and_resends_wait_their_turn(app, fak
     assert too_soon.status_code == 429 and "Please wait" in text(too_soon) and too_soon.headers["Retry-After"]
     clock.shift(app.config["CODE_TTL_SECONDS"])
     late = stale.post(REAUTH, data={"code": fake_vonage.last_code(PHONE)})
-    assert late.status_code == 422 and "That code has expired. Send a new code." in text(late)
+    assert late.status_code == 422 and "That code has expired. Use Resend code to get a new one." in text(late)
     assert user(app, uid).phone_e164 == PHONE
 
 

@@ -103,9 +103,11 @@ def reauthenticate(action: str, *, form: dict | None = None, allowance=ratelimit
     allowance spends the per-IP/global SMS allowance; views already limited by the SMS
     decorators pass None so one request is not counted twice.
     """
+    previous = signin_session.reauth() or {}
     try:
         check_password_again()
-        started = reauth.start(current_user, client(), webotp_host(), allowance=allowance)
+        started = reauth.start(current_user, client(), webotp_host(), allowance=allowance,
+                               replaces=previous.get("code_id"))
     except SecurityError as exc:
         return respond(back_step(action), error=exc, form=form)
     signin_session.begin_reauth(action, started.challenge_id, started.code_id, form)
@@ -117,6 +119,7 @@ def back_step(action: str) -> str:
     if not current_user.two_factor_enabled:
         return current_step()
     return {"disable": "disable", "number": "change"}.get(action) or current_step()
+
 
 def _context(step: str, error=None, notice=None, form=None) -> dict:
     cfg = current_app.config
@@ -148,7 +151,7 @@ def _reauth_context() -> dict:
     max_age = int(current_app.config["REAUTH_MAX_AGE_SECONDS"])
     return {"reauth": {"doing": REAUTH_ACTIONS[state["action"]], "has_code": bool(state["code_id"]),
                        "since": ratelimits.wait_message(max_age),
-                       "resend_wait": codes.seconds_until_resend(current_user, codes.REAUTH)}}
+                       "resend_wait": codes.resend_wait(current_user, state["code_id"], current_user.phone_e164)}}
 
 
 def _recovery_context() -> dict:

@@ -40,18 +40,20 @@ def send_reauth_code(user: User, client: Client, host: str | None,
 
 
 def start(user: User, client: Client, host: str | None,
-          allowance: Callable[[], int | None] | None = None) -> Started:
-    """After a right password: open a challenge and text a code (commits; a failed send is reported)."""
+          allowance: Callable[[], int | None] | None = None, *, replaces: int | None = None) -> Started:
+    """After a right password: open a challenge and text a code (commits; a failed send is reported).
+
+    replaces: the code of a re-authentication already under way (a form sent twice); it stays
+    the one to enter when the resend cooldown refuses a new one.
+    """
     if not user.two_factor_enabled:
         raise SecurityError("Two-factor authentication is off.")
     challenge_id = challenges.open_challenge(user, challenges.REAUTH)
     try:
-        code = send_reauth_code(user, client, host, allowance)
+        code = send_reauth_code(user, client, host, allowance, replaces=replaces)
     except (SecurityError, SmsSendError) as exc:
-        # A code texted a moment ago (a form sent twice) still works, and so does a recovery
-        # code: the phone may be the very thing that is missing.
-        live = codes.latest_live_code(user, codes.REAUTH)
-        return Started(challenge_id, live.id if live else None, exc)
+        # A recovery code still works: the phone may be the very thing that is missing.
+        return Started(challenge_id, replaces, exc)
     return Started(challenge_id, code.id)
 
 
