@@ -5,7 +5,7 @@ from http.cookies import SimpleCookie
 import pytest
 
 from tests.conftest import PASSWORD, PHONE, build_app, csrf_token, htmx, make_user, session_cookie, sign_in
-from tests.conftest import sign_in_fully
+from tests.conftest import US_SENDER, sign_in_fully
 from tests.security.conftest import advance, snapshot, two_factor_user, user_row
 
 NEW_PASSWORD = "Violet-Harbour-Thimble-58"
@@ -175,7 +175,7 @@ def test_rule_sign_out_needs_post(app, client):
 def production_app(tmp_path, fake_vonage):
     fake_vonage.reset()
     return build_app(tmp_path, fake_vonage, APP_ENV="production", TESTING=False,
-                     SECRET_KEY="p" * 48, SMS_BACKEND="vonage", LOG_JSON=False)
+                     SECRET_KEY="p" * 48, SMS_BACKEND="vonage", LOG_JSON=False, **US_SENDER)
 
 
 def assert_host_cookie(header: str, name: str):
@@ -225,7 +225,7 @@ def test_owasp_production_refuses_weak_settings(tmp_path, fake_vonage):
 
     for bad in ({"SECRET_KEY": "short"}, {"SMS_BACKEND": "console"}, {"VONAGE_API_SECRET": None}):
         with pytest.raises(ConfigError):
-            build_app(tmp_path, fake_vonage, **{"APP_ENV": "production", "SECRET_KEY": "p" * 48, **bad})
+            build_app(tmp_path, fake_vonage, **{"APP_ENV": "production", "SECRET_KEY": "p" * 48, **US_SENDER, **bad})
 
 
 def test_owasp_development_has_no_hsts(client):
