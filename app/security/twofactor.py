@@ -64,10 +64,11 @@ def disable(user: User, client: Client, *, actor: User | None = None, reason: st
     _set_phone(user, None)
     devices.forget_all(user, client, actor=actor, reason="two-factor turned off")
     db.session.query(RecoveryCode).filter(RecoveryCode.user_id == user.id).delete()
-    event = audit.ADMIN_RESET_2FA if actor and actor.id != user.id else audit.TWO_FACTOR_DISABLED
+    by_support = bool(actor and actor.id != user.id)
+    event = audit.ADMIN_RESET_2FA if by_support else audit.TWO_FACTOR_DISABLED
     audit.record(event, client, user=user, actor=actor, **({"reason": reason} if reason else {}))
     db.session.commit()
-    notify.send_notice(previous, notify.TWO_FACTOR_OFF)
+    notify.send_notice(previous, notify.TWO_FACTOR_OFF_BY_SUPPORT if by_support else notify.TWO_FACTOR_OFF)
 
 
 def _set_phone(user: User, phone: str | None) -> None:
