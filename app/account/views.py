@@ -76,7 +76,7 @@ def setup_send():
     except (SecurityError, SmsSendError) as exc:
         return screen.respond("off", error=exc, form=screen.phone_form())
     screen.start_flow(codes.SETUP, code)
-    return screen.respond("verify")
+    return screen.done()
 
 
 @bp.post("/two-factor/number")
@@ -91,7 +91,7 @@ def number_send():
     except (SecurityError, SmsSendError) as exc:
         return screen.respond("change", error=exc, form=screen.phone_form())
     screen.start_flow(codes.NUMBER_CHANGE, code)
-    return screen.respond("verify")
+    return screen.done()
 
 
 @bp.post("/two-factor/verify")
@@ -106,14 +106,20 @@ def verify():
     except SecurityError as exc:
         return screen.respond("verify", error=exc)
     session.pop(signin_session.FLOW, None)
-    token, device = devices.trust_browser(current_user, client())
+    # Trusted only when asked, as at sign-in: this may be a shared computer.
+    token, device = devices.trust_browser(current_user, client()) if checkbox("trust") else (None, None)
     db.session.commit()
     if flow["purpose"] == codes.SETUP:
+        # The one success that is not redirected: the codes exist only in this answer (never stored).
         response = screen.show_recovery_codes(recovery.generate(current_user, client()), "setup",
-                                              notice="Two-factor authentication is on.", this_device_id=device.id)
+                                              notice="Two-factor authentication is on.",
+                                              this_device_id=device.id if device else None)
     else:
-        response = screen.respond("on", notice="Your number was changed.", this_device_id=device.id)
-    trust_cookie.set_on(response, token)
+        response = screen.done("Your number was changed.")
+    if token:
+        trust_cookie.set_on(response, token)
+    else:
+        trust_cookie.clear_on(response)  # every earlier trust was just forgotten
     return response
 
 
@@ -130,7 +136,7 @@ def resend():
     except (SecurityError, SmsSendError) as exc:
         return screen.respond("verify", error=exc)
     screen.start_flow(flow["purpose"], code)
-    return screen.respond("verify", notice="We sent a new code. Earlier codes no longer work.")
+    return screen.done("We sent a new code. Earlier codes no longer work.")
 
 
 @bp.post("/two-factor/cancel")
@@ -139,7 +145,7 @@ def cancel():
     flow = session.pop(signin_session.FLOW, None)
     if flow:
         codes.revoke(current_user, flow.get("code_id"))
-    return screen.respond(screen.current_step())
+    return screen.done()
 
 
 @bp.get("/two-factor/change-number")
@@ -164,7 +170,7 @@ def disable():
         return screen.respond("disable", error=exc)
     session.pop(signin_session.FLOW, None)
     session.pop(screen.RECOVERY_ACK, None)
-    response = screen.respond("off", notice="Two-factor authentication is off.", form=screen.phone_form())
+    response = screen.done("Two-factor authentication is off.")
     trust_cookie.clear_on(response)
     return response
 
@@ -177,6 +183,7 @@ def recovery_generate():
         plain = recovery.generate(current_user, client())
     except SecurityError as exc:
         return screen.respond(screen.current_step(), error=exc)
+    # Not redirected: the codes exist only in this answer (see screen.show_recovery_codes).
     return screen.show_recovery_codes(plain, "new",
                                       notice="Your new recovery codes are ready. The old ones no longer work.")
 
@@ -199,7 +206,7 @@ def forget_device(device_id: int):
     if not devices.forget(current_user, device_id, client()):
         abort(404)
     db.session.commit()
-    return screen.respond_devices(notice="That browser will be asked for a code next time.")
+    return screen.devices_done("That browser will be asked for a code next time.")
 
 
 @bp.post("/two-factor/devices/forget-others")
@@ -208,5 +215,5 @@ def forget_other_devices():
     this = devices.find_trusted(current_user, trust_cookie.read())
     count = devices.forget_all(current_user, client(), keep_id=this.id if this else None, reason="forget others")
     db.session.commit()
-    return screen.respond_devices(notice=f"Forgot {count} other browser{'s' if count != 1 else ''}.")
+    return screen.devices_done(f"Forgot {count} other browser{'s' if count != 1 else ''}.")
 
