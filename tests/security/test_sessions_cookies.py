@@ -68,7 +68,7 @@ class TestRegeneration:
         clock.shift(901)
         response = self.post(client, "/account/two-factor/disable", {"password": PASSWORD},
                              "/account/two-factor/disable")
-        assert response.status_code == 200, response.get_data(as_text=True)[:400]
+        assert response.status_code == 303, response.get_data(as_text=True)[:400]
         reauthenticated = session_cookie(client, app)
         assert reauthenticated != full and stored(app, full) is None
         assert user_row(app, uid).phone_e164 is None
@@ -242,7 +242,7 @@ def test_asvs_4_3_3_disable_two_factor_needs_password_after_15_minutes(app, clie
     assert refused.status_code == 422 and "enter your password" in refused.get_data(as_text=True)
     assert client.post("/account/two-factor/disable", data={"password": "not-it-at-all"}).status_code == 422
     assert user_row(app, uid).phone_e164 == PHONE
-    assert client.post("/account/two-factor/disable", data={"password": PASSWORD}).status_code == 200
+    assert client.post("/account/two-factor/disable", data={"password": PASSWORD}).status_code == 303
     assert user_row(app, uid).phone_e164 is None
 
 
@@ -250,7 +250,7 @@ def test_asvs_4_3_3_disable_two_factor_within_15_minutes_needs_no_password(app, 
     uid = two_factor_user(app)
     sign_in_fully(client, fake_vonage)
     clock.shift(app.config["REAUTH_MAX_AGE_SECONDS"])
-    assert client.post("/account/two-factor/disable").status_code == 200
+    assert client.post("/account/two-factor/disable").status_code == 303
     assert user_row(app, uid).phone_e164 is None
 
 
@@ -264,7 +264,7 @@ def test_asvs_4_3_3_change_number_needs_password_after_15_minutes(app, client, f
     assert len(fake_vonage.messages) == sent
     response = client.post("/account/two-factor/number",
                            data={"country": "US", "phone": "201-555-0188", "password": PASSWORD})
-    assert response.status_code == 200 and len(fake_vonage.messages) == sent + 1
+    assert response.status_code == 303 and len(fake_vonage.messages) == sent + 1
     assert user_row(app, uid).phone_e164 == PHONE   # unchanged until the new number's code is entered
 
 
