@@ -1,8 +1,9 @@
 """Sign-in state kept in the server-side session: pending, full, re-authenticated."""
 
 import time
+from datetime import UTC, datetime
 
-from flask import current_app, session
+from flask import current_app, flash, session
 from flask_login import login_user, logout_user
 
 from app.models import User
@@ -12,6 +13,10 @@ AUTH_AT = "auth_at"
 CREATED_AT = "created_at"
 SEEN_AT = "seen_at"
 FLOW = "twofa_flow"
+SIGNUP_EMAIL = "signup_email"
+
+PASSWORD_CHANGED_HERE = "Your password was changed, so you were signed out here."
+SIGNED_OUT_HERE = "You were signed out here. Sign in again to continue."
 
 
 def now() -> float:
@@ -75,6 +80,38 @@ def complete_sign_in(user: User, *, password_at: float | None = None) -> None:
     session[AUTH_AT] = password_at or now()
     session[CREATED_AT] = now()
     session[SEEN_AT] = now()
+
+
+def keep_signed_in(user: User) -> None:
+    """Stay signed in here after the user's session version moved on, under a new id.
+
+    The password time and the session's absolute lifetime are kept: nothing was re-checked.
+    """
+    regenerate()
+    login_user(user)
+    session[SEEN_AT] = now()
+
+
+def end_stale(password_changed_at: datetime | None) -> None:
+    """Empty a session whose account ended it elsewhere, and say why on the next page.
+
+    Called from the user loader, so it must not touch current_user (logout_user would).
+    """
+    created = session.get(CREATED_AT) or 0
+    changed = password_changed_at.replace(tzinfo=UTC).timestamp() if password_changed_at else 0
+    regenerate()
+    session.clear()
+    flash(PASSWORD_CHANGED_HERE if changed >= created else SIGNED_OUT_HERE, "info")
+
+
+def remember_email(email: str) -> None:
+    """Keep a just-registered email for the sign-in form."""
+    session[SIGNUP_EMAIL] = email
+
+
+def take_remembered_email() -> str:
+    """Return (once) the email remember_email kept, or ""."""
+    return session.pop(SIGNUP_EMAIL, "") if SIGNUP_EMAIL in session else ""
 
 
 def mark_reauthenticated() -> None:

@@ -7,7 +7,7 @@ from app import ratelimits, signin_session
 from app.account import screen
 from app.auth import trust_cookie
 from app.extensions import db, limiter
-from app.forms import checkbox, field
+from app.forms import checkbox, field, keep_typed
 from app.htmx import hx_redirect, render
 from app.security import SecurityError, accounts, codes, devices, recovery, signin, twofactor
 from app.sms import SmsSendError
@@ -36,14 +36,14 @@ def settings():
 @bp.route("/password", methods=["GET", "POST"])
 def change_password():
     """Change the password; every other session and trusted browser ends."""
-    errors, status, retry = {}, 200, None
+    errors, status, retry, typed = {}, 200, None, {}
     if request.method == "POST":
-        current = field("current", 1024, strip=False)
+        typed = {name: field(name, 1024, strip=False) for name in ("current", "new", "confirm")}
+        current = typed["current"]
         try:
             # Counted and throttled like sign-in, so a stolen session can't guess the password here.
             signin.check_password(current_user.email, current, client())
-            accounts.change_password(current_user, current, field("new", 1024, strip=False),
-                                     field("confirm", 1024, strip=False), client())
+            accounts.change_password(current_user, current, typed["new"], typed["confirm"], client())
         except signin.SignInFailed:
             errors["current"], status = "Your current password isn't right.", 422
         except SecurityError as exc:
@@ -54,10 +54,24 @@ def change_password():
             response = hx_redirect(url_for("account.settings"))
             trust_cookie.clear_on(response)
             return response
-    response = render("account/password.html", "account/_password_form.html", status, errors=errors)
+    response = render("account/password.html", "account/_password_form.html", status, errors=errors,
+                      typed=keep_typed(typed, errors, {"current": ["current"], "new": ["new", "confirm"],
+                                                       "confirm": ["new", "confirm"]}))
     if retry:
         response.headers["Retry-After"] = str(retry)
     return response
+
+
+@bp.post("/sessions/end-others")
+def end_other_sessions():
+    """Sign out every other session; this one stays signed in (under a new id)."""
+    this = devices.find_trusted(current_user, trust_cookie.read())
+    forgotten = accounts.end_other_sessions(current_user, client(), forget_browsers=checkbox("forget_browsers"),
+                                            keep_device_id=this.id if this else None)
+    signin_session.keep_signed_in(current_user)
+    also = f" Forgot {forgotten} other browser{'s' if forgotten != 1 else ''}." if forgotten else ""
+    flash(f"You're signed out of all other sessions.{also}", "success")
+    return hx_redirect(url_for("account.settings"))
 
 
 @bp.get("/two-factor")
