@@ -101,7 +101,7 @@ def end_stale(password_changed_at: datetime | None) -> None:
     changed = password_changed_at.replace(tzinfo=UTC).timestamp() if password_changed_at else 0
     regenerate()
     session.clear()
-    flash(PASSWORD_CHANGED_HERE if changed >= created else SIGNED_OUT_HERE, "info")
+    flash(PASSWORD_CHANGED_HERE if changed > created else SIGNED_OUT_HERE, "info")
 
 
 def remember_email(email: str) -> None:
