@@ -41,7 +41,7 @@ def test_sign_out_completely_forgets_this_browser(app, fake_vonage, uid, clock):
     browser = trusted_browser(app, fake_vonage, clock)
     token = trust_token(browser, app)
     response = browser.post("/signout/completely", headers=htmx())
-    assert response.headers["HX-Redirect"] == "/signin"
+    assert response.headers["HX-Redirect"] == "/signed-out"
     assert '"cookies"' in response.headers["Clear-Site-Data"]
     assert any(h.startswith("trusted_device=;") for h in response.headers.getlist("Set-Cookie"))
     assert trust_token(browser, app) is None

@@ -140,9 +140,10 @@ def respond(step: str, *, error=None, notice=None, form=None, this_device_id: in
     return response
 
 
-def done(notice: str | None = None):
+def done(notice: str | None = None, *, this_device_id: int | None = None):
     """Answer a successful POST: htmx swaps in the current step; a plain form is redirected to it."""
-    return after_post(url_for("account.two_factor"), lambda: respond(current_step(), notice=notice), notice)
+    return after_post(url_for("account.two_factor"),
+                      lambda: respond(current_step(), notice=notice, this_device_id=this_device_id), notice)
 
 
 def devices_done(notice: str):

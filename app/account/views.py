@@ -68,7 +68,7 @@ def end_other_sessions():
     this = devices.find_trusted(current_user, trust_cookie.read())
     forgotten = accounts.end_other_sessions(current_user, client(), forget_browsers=checkbox("forget_browsers"),
                                             keep_device_id=this.id if this else None)
-    signin_session.keep_signed_in(current_user)
+    signin_session.keep_signed_in(current_user._get_current_object())
     also = f" Forgot {forgotten} other browser{'s' if forgotten != 1 else ''}." if forgotten else ""
     flash(f"You're signed out of all other sessions.{also}", "success")
     return hx_redirect(url_for("account.settings"))
@@ -129,7 +129,7 @@ def verify():
                                               notice="Two-factor authentication is on.",
                                               this_device_id=device.id if device else None)
     else:
-        response = screen.done("Your number was changed.")
+        response = screen.done("Your number was changed.", this_device_id=device.id if device else None)
     if token:
         trust_cookie.set_on(response, token)
     else:

@@ -1,6 +1,6 @@
 """Sign up, sign in (password, then code), sign out."""
 
-from flask import Blueprint, current_app, flash, redirect, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app import ratelimits, signin_session
@@ -221,7 +221,7 @@ def signed_out():
     """Confirm "Sign out completely" on a page that needs no session to say so."""
     if current_user.is_authenticated:
         return redirect(url_for("account.settings"))
-    return render("auth/signed_out.html", "auth/signed_out.html", email="", error=None, next_url=None)
+    return render_template("auth/signed_out.html", email="", error=None, next_url=None)
 
 
 @bp.post("/signout/completely")

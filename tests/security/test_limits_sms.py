@@ -115,7 +115,7 @@ def test_sms_pumping_sign_in_sends_count_toward_the_user_cap(app, fake_vonage, c
     pending_sign_in(app, client)
     for _ in range(4):
         clock.shift(31)
-        assert client.post("/signin/resend").status_code == 200
+        assert client.post("/signin/resend").status_code == 303
     clock.shift(31)
     refused = client.post("/signin/resend")
     assert refused.status_code == 429 and "Too many codes were sent" in text(refused)
@@ -255,7 +255,7 @@ class TestPerIp:
         a = client_at(app, "198.51.100.7")
         pending_sign_in(app, a, "a@example.com")                # 1: the password step texts a code
         clock.shift(31)
-        assert a.post("/signin/resend").status_code == 200        # 2
+        assert a.post("/signin/resend").status_code == 303        # 2
         b = client_at(app, "198.51.100.7")
         pending_sign_in(app, b, "b@example.com")                  # 3 (user b shares the number: per-number cap 5)
         assert codes_sent(fake_vonage) == 3
@@ -286,7 +286,7 @@ class TestPerIp:
         a.delete_cookie(app.config["TRUST_COOKIE_NAME"])
         pending_sign_in(app, a)                                   # 2
         clock.shift(31)
-        assert a.post("/signin/resend").status_code == 200        # 3
+        assert a.post("/signin/resend").status_code == 303        # 3
         assert codes_sent(fake_vonage) == 3
 
 
@@ -317,7 +317,7 @@ class TestGlobal:
         clock.shift(28)
         assert late.post("/signin/resend").status_code == 429
         clock.shift(1)
-        assert late.post("/signin/resend").status_code == 200
+        assert late.post("/signin/resend").status_code == 303
         assert codes_sent(fake_vonage, THIRD_PHONE) == 1
 
 

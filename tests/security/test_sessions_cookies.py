@@ -154,7 +154,7 @@ def test_rule_sign_out_completely_clears_cookies_and_forgets_the_browser(app, cl
     assert client.get_cookie(name)
     sid = session_cookie(client, app)
     response = client.post("/signout/completely", headers=htmx())
-    assert response.headers["HX-Redirect"].endswith("/signin")
+    assert response.headers["HX-Redirect"].endswith("/signed-out")
     assert response.headers["Clear-Site-Data"] == '"cookies", "storage"'
     assert stored(app, sid) is None
     assert client.get_cookie(name) is None
