@@ -27,6 +27,7 @@ def register_blueprints(app: Flask) -> None:
     from app.auth.views import bp as auth_bp
     from app.dev.views import bp as dev_bp
     from app.health import bp as health_bp
+    from app.help import bp as help_bp
     from app.web import DatabaseId
 
     # Before any rule is added: <int:...> ids beyond a BIGINT are "not found", not a crash.
@@ -35,5 +36,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(account_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(help_bp)
     if app.config["APP_ENV"] == "development":
         app.register_blueprint(dev_bp)

@@ -1,5 +1,6 @@
 """Flask-Login user loading: the session version in the id ends stale sessions."""
 
+from app import signin_session
 from app.extensions import db, login_manager
 from app.models import User
 
@@ -17,7 +18,12 @@ def load_user(user_id: str) -> User | None:
     if not (uid.isdigit() and version.isdigit()):
         return None
     user = db.session.get(User, int(uid))
-    if user is None or user.session_version != int(version) or user.is_locked:
+    if user is not None and user.session_version != int(version):
+        # Ended elsewhere (password change, "sign out of all other sessions", staff): say why.
+        # The row is already loaded, so telling costs no extra query.
+        signin_session.end_stale(user.password_changed_at)
+        return None
+    if user is None or user.is_locked:
         return None
     return user
 

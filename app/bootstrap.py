@@ -8,12 +8,14 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import phonenumbers
 from flask import Flask, current_app, has_request_context, request
 from sqlalchemy import event
 
 from app.extensions import csrf, db, limiter, login_manager, migrate, sess
 from app.log_safety import drop_debug_records
 from app.session_store import guard_session_store
+from app.sms import sender_ids
 
 
 class ConfigError(RuntimeError):
@@ -87,6 +89,10 @@ def _derive_settings(app: Flask) -> None:
     else:
         raise ConfigError(f"Unsupported SESSION_TYPE {cfg['SESSION_TYPE']!r}.")
     cfg["SESSION_TYPE"] = session_type
+    try:
+        cfg["VONAGE_SMS_FROM_BY_COUNTRY"] = sender_ids.parse_by_country(cfg.get("VONAGE_SMS_FROM_BY_COUNTRY"))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     # SQL parameters and result rows hold phone numbers: keep them out of logs and error text.
     cfg["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("hide_parameters", True)
     drop_debug_records("sqlalchemy.engine.Engine")
@@ -151,6 +157,21 @@ def _check_production(app: Flask) -> None:
         raise ConfigError("Production needs SMS_BACKEND=vonage; console/memory are for development.")
     if not (cfg["VONAGE_API_KEY"] and cfg["VONAGE_API_SECRET"]):
         raise ConfigError("SMS_BACKEND=vonage needs VONAGE_API_KEY and VONAGE_API_SECRET.")
+    _check_plus_one_sender(cfg)
+
+
+def _check_plus_one_sender(cfg) -> None:
+    # US and Canadian carriers drop texts from alphanumeric senders: codes would never arrive.
+    from app.security.phones import allowed_regions
+
+    plus_one = sorted(r for r in allowed_regions(cfg["SMS_ALLOWED_COUNTRIES"])
+                      if phonenumbers.country_code_for_region(r) == 1)
+    sender = cfg["VONAGE_SMS_FROM_BY_COUNTRY"].get("1", cfg["VONAGE_SMS_FROM"])
+    if plus_one and not sender_ids.is_numeric(sender):
+        raise ConfigError(
+            f"SMS_ALLOWED_COUNTRIES has {', '.join(plus_one)}, where texts need a numeric sender: set "
+            'VONAGE_SMS_FROM_BY_COUNTRY to e.g. {"1": "+12015550100"} (your Vonage number), or remove them.'
+        )
 
 
 def register_extensions(app: Flask) -> None:

@@ -86,6 +86,9 @@ SMS_BACKEND = "console"
 VONAGE_API_KEY = None
 VONAGE_API_SECRET = None
 VONAGE_SMS_FROM = "HealthRec"
+# Sender per country calling code, over VONAGE_SMS_FROM: e.g. {"1": "+12015550100"}, since US and
+# Canadian carriers drop texts from alphanumeric senders (production refuses +1 countries without one).
+VONAGE_SMS_FROM_BY_COUNTRY: dict[str, str] = {}
 VONAGE_REST_HOST = None
 VONAGE_TIMEOUT = 10
 

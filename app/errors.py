@@ -43,7 +43,7 @@ def reload_when_expired(endpoint: str):
 def render_error(status: int, message: str | None = None, retry_after: int | None = None):
     """Render the error page (or an alert fragment for htmx) with the right status."""
     title, default = MESSAGES.get(status, MESSAGES[500] if status >= 500 else MESSAGES[400])
-    context = {"status": status, "title": title, "message": message or default}
+    context = {"status": status, "title": title, "message": message or default, "has_error": True}
     if is_htmx():
         response = render_template("errors/_alert.html", **context), status
         headers = {"HX-Retarget": "#alerts", "HX-Reswap": "innerHTML"}

@@ -20,6 +20,13 @@ def field(name: str, max_length: int = 256, *, strip: bool = True) -> str:
     return value[:max_length]
 
 
+def keep_typed(typed: dict[str, str], errors: dict, emptied_by: dict[str, list[str]]) -> dict[str, str]:
+    """Echo what was typed after an error, except the fields an error empties (e.g. a new password
+    that failed a rule, or a wrong current password), so a correction isn't a retype of everything."""
+    empty = {name for key in errors for name in emptied_by.get(key, [])}
+    return {name: ("" if name in empty else value) for name, value in typed.items()}
+
+
 def checkbox(name: str) -> bool:
     """Return whether a checkbox was ticked."""
     return request.form.get(name) in ("on", "1", "true", "yes")

@@ -1,6 +1,9 @@
 """The one place that knows htmx's request and response headers."""
 
-from flask import Response, make_response, redirect, render_template, request
+from collections.abc import Callable
+
+from flask import Response, current_app, flash, make_response, redirect, render_template, request
+from markupsafe import escape
 
 
 def is_htmx() -> bool:
@@ -11,11 +14,34 @@ def is_htmx() -> bool:
 
 
 def render(page: str, partial: str, status: int = 200, **context) -> Response:
-    """Answer htmx with the partial and everyone else with the full page."""
-    template = partial if is_htmx() else page
-    response = make_response(render_template(template, **context), status)
+    """Answer htmx with the partial and everyone else with the full page.
+
+    The partial also carries the page's <title> (marked "Error:" on error statuses) and the
+    flashed messages, swapped out of band into #alerts, so neither goes stale after a swap.
+    """
+    context.setdefault("has_error", status >= 400)
+    if is_htmx():
+        # htmx lifts a top-level <title> out of the answer and sets the document's title.
+        body = (render_template(partial, **context) + _title_element(page, context)
+                + render_template("_alerts.html", out_of_band=True))
+    else:
+        body = render_template(page, **context)
+    response = make_response(body, status)
     response.vary.add("HX-Request")
     return response
+
+
+def _title_element(page: str, context: dict) -> str:
+    # The page template's own title block: one source for the page and its partials.
+    template = current_app.jinja_env.get_template(page)
+    block = template.blocks.get("title")
+    if block is None:
+        return ""
+    values = dict(context)
+    current_app.update_template_context(values)
+    title = "".join(block(template.new_context(values))).strip()
+    prefix = "Error: " if context.get("has_error") else ""
+    return f"\n<title>{prefix}{title} · {escape(current_app.config['APP_NAME'])}</title>"
 
 
 def hx_redirect(location: str) -> Response:
@@ -25,5 +51,19 @@ def hx_redirect(location: str) -> Response:
         response.headers["HX-Redirect"] = location
     else:
         response = redirect(location, code=303)
+    response.vary.add("HX-Request")
+    return response
+
+
+def after_post(location: str, partial: Callable[[], Response], notice: str | None = None) -> Response:
+    """Answer a successful POST: htmx swaps partial(); a plain form is redirected (Post/Redirect/Get).
+
+    Without JavaScript the notice travels as a flashed message, so a reload never resubmits.
+    """
+    if is_htmx():
+        return partial()
+    if notice:
+        flash(notice, "success")
+    response = redirect(location, code=303)
     response.vary.add("HX-Request")
     return response

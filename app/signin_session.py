@@ -1,8 +1,9 @@
 """Sign-in state kept in the server-side session: pending, full, re-authenticated."""
 
 import time
+from datetime import UTC, datetime
 
-from flask import current_app, session
+from flask import current_app, flash, session
 from flask_login import login_user, logout_user
 
 from app.models import User
@@ -15,6 +16,10 @@ FLOW = "twofa_flow"
 # Flask-Login's key for the signed-in user ("<id>:<session_version>").
 USER_ID = "_user_id"
 REAUTH = "reauth"
+SIGNUP_EMAIL = "signup_email"
+
+PASSWORD_CHANGED_HERE = "Your password was changed, so you were signed out here."
+SIGNED_OUT_HERE = "You were signed out here. Sign in again to continue."
 
 
 def now() -> float:
@@ -91,10 +96,37 @@ def complete_sign_in(user: User, *, password_at: float | None = None) -> None:
 
 
 def keep_signed_in(user: User) -> None:
-    """Stay signed in under the user's new session version (other sessions end); the clocks keep running."""
-    auth_at, created_at = session.get(AUTH_AT), session.get(CREATED_AT)
-    complete_sign_in(user, password_at=auth_at)
-    session[CREATED_AT] = created_at or now()
+    """Stay signed in here after the user's session version moved on, under a new id.
+
+    The password time and the session's absolute lifetime are kept: nothing was re-checked.
+    """
+    # Flask-Login must hold the user itself: given the current_user proxy it would resolve to itself.
+    user = getattr(user, "_get_current_object", lambda: user)()
+    regenerate()
+    login_user(user)
+    session[SEEN_AT] = now()
+
+
+def end_stale(password_changed_at: datetime | None) -> None:
+    """Empty a session whose account ended it elsewhere, and say why on the next page.
+
+    Called from the user loader, so it must not touch current_user (logout_user would).
+    """
+    created = session.get(CREATED_AT) or 0
+    changed = password_changed_at.replace(tzinfo=UTC).timestamp() if password_changed_at else 0
+    regenerate()
+    session.clear()
+    flash(PASSWORD_CHANGED_HERE if changed > created else SIGNED_OUT_HERE, "info")
+
+
+def remember_email(email: str) -> None:
+    """Keep a just-registered email for the sign-in form."""
+    session[SIGNUP_EMAIL] = email
+
+
+def take_remembered_email() -> str:
+    """Return (once) the email remember_email kept, or ""."""
+    return session.pop(SIGNUP_EMAIL, "") if SIGNUP_EMAIL in session else ""
 
 
 def begin_reauth(action: str, challenge_id: int, code_id: int | None, form: dict | None = None) -> None:

@@ -21,6 +21,7 @@ PENDING_ALLOWED = {
     "static",
     "health.healthz",
     "dev.outbox",
+    "help.two_factor",  # someone who lost their phone reads it mid sign-in
 }
 
 CSP = (

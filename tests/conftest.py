@@ -13,6 +13,8 @@ PASSWORD = "Blue-Kettle-Orbit-42"
 PHONE = "+12015550123"  # a valid US number, used as "the user's phone"
 PHONE_NATIONAL = "201-555-0123"
 OTHER_PHONE = "+12015550188"
+# Production needs a numeric sender while +1 countries are allowed (US carriers drop alphanumeric ones).
+US_SENDER = {"VONAGE_SMS_FROM_BY_COUNTRY": {"1": "+12015550100"}}
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ from datetime import datetime
 
 import pytest
 
+from app.admin import wording
 from app.security import audit
 from app.security.signin import LOCKED
 from tests.admin_helpers import (PATIENT_EMAIL, REASON, build_world, cheap_password_hashing, events, later,
@@ -91,7 +92,7 @@ def test_every_action_is_audited_with_actor_reason_and_ip(world, slug):
     assert event.ip == "127.0.0.1"
     assert json.loads(event.details)["reason"] == REASON
     page = world.staff.get(response.headers["Location"]).get_data(as_text=True)
-    assert EVENT_OF[slug] in page and REASON in page
+    assert wording.event_label(EVENT_OF[slug]) in page and REASON in page
 
 
 def test_a_successful_htmx_action_answers_hx_redirect(world):

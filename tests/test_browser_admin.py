@@ -49,10 +49,10 @@ def test_staff_finds_a_patient_resets_two_factor_and_sees_it_in_the_audit_log(pa
 
     page.get_by_role("link", name="All events for this account in the audit log").click()
     page.wait_for_url("**/admin/audit?user=*")
-    expect(page.locator("tr", has_text="signup")).to_contain_text(PATIENT_EMAIL)  # the patient's history
+    expect(page.locator("tr", has_text="Account created")).to_contain_text(PATIENT_EMAIL)  # the patient's history
     page.get_by_role("link", name="Audit log", exact=True).click()
     page.wait_for_url("**/admin/audit")
-    row = page.locator("tr", has_text="admin_reset_2fa")
+    row = page.locator("tr", has_text="Support reset two-factor")
     expect(row).to_contain_text(PATIENT_EMAIL)
     expect(row).to_contain_text(STAFF_EMAIL)
     expect(row).to_contain_text(REASON)

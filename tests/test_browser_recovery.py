@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD, PHONE, PHONE_NATIONAL, make_user
 
@@ -55,12 +56,18 @@ def test_sign_in_with_a_recovery_code_when_the_phone_is_lost(page, live_server, 
     page.wait_for_url("**/account")
     codes = turn_on_2fa_and_save_codes(page, fake_vonage)
     page.get_by_role("button", name="Sign out completely").click()
-    page.wait_for_url("**/signin")
+    page.wait_for_url("**/signed-out")
 
     fake_vonage.failure = "http500"  # the phone is lost; no text arrives (and Vonage is down, too)
     sign_in_with_password(page)
     page.wait_for_url("**/signin/verify")
+    banner = page.locator("#alerts").get_by_text("We couldn't send the code.")
+    expect(banner).to_be_visible()
+    expect(page).to_have_title("Verification code · Health Records")
     page.get_by_role("link", name="Use a recovery code instead").click()
+    # The step changed in place: its own title, and the old banner is gone with the old step.
+    expect(page).to_have_title("Use a recovery code · Health Records")
+    expect(banner).to_have_count(0)
     page.get_by_label("Recovery code").fill("  " + codes[4].upper().replace("-", " ") + " ")
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/account")

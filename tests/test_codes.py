@@ -378,7 +378,7 @@ def test_the_user_cap_spans_every_flow(app, fake_vonage, clock):
     sign_in_fully(signed, fake_vonage, phone=PHONE)
     for _ in range(4):
         clock.shift(30)
-        assert signed.post(NUMBER, data={"country": "US", "phone": OTHER_PHONE}).status_code == 200
+        assert signed.post(NUMBER, data={"country": "US", "phone": OTHER_PHONE}).status_code == 303
     assert len(fake_vonage.requests) == 5
     # A sign-in elsewhere now gets no text, a clear message, and no way around the cap.
     pending = client_with_agent(app)

@@ -8,6 +8,7 @@ from flask import Flask
 
 from app import create_app
 from app.bootstrap import ConfigError
+from tests.conftest import US_SENDER
 
 PROD_KEY = "k" * 64
 
@@ -115,7 +116,8 @@ def test_unknown_session_type_refuses_to_start(instance, made):
 
 def production(**overrides) -> dict:
     config = {"APP_ENV": "production", "SECRET_KEY": PROD_KEY, "SMS_BACKEND": "vonage",
-              "VONAGE_API_KEY": "key", "VONAGE_API_SECRET": "secret", "PUBLIC_URL": "https://records.example.org"}
+              "VONAGE_API_KEY": "key", "VONAGE_API_SECRET": "secret", "PUBLIC_URL": "https://records.example.org",
+              **US_SENDER}
     config.update(overrides)
     return {k: v for k, v in config.items() if v is not None}
 
@@ -132,6 +134,7 @@ def test_production_from_the_environment_refuses_to_start_without_a_secret_key(i
     monkeypatch.setenv("FLASK_VONAGE_API_KEY", "key")
     monkeypatch.setenv("FLASK_VONAGE_API_SECRET", "secret")
     monkeypatch.setenv("FLASK_PUBLIC_URL", "https://records.example.org")
+    monkeypatch.setenv("FLASK_VONAGE_SMS_FROM_BY_COUNTRY", '{"1": "+12015550100"}')
     with pytest.raises(ConfigError, match="SECRET_KEY"):
         made()
     monkeypatch.setenv("FLASK_SECRET_KEY", PROD_KEY)

@@ -177,7 +177,7 @@ def test_database_error_while_turning_on_two_factor_rolls_back(app, client, fake
     make_user(app)
     sign_in_fully(client, fake_vonage)
     response = client.post("/account/two-factor/setup", data={"country": "US", "phone": PHONE_NATIONAL})
-    assert response.status_code == 200
+    assert response.status_code == 303
     code = fake_vonage.last_code(PHONE)
     before = row_counts(app)
     with monkeypatch.context() as patch:

@@ -249,10 +249,10 @@ def test_trust_lifetime_is_configurable_and_ends(app, fake_vonage, uid, clock):
 
 
 def test_trust_cookie_is_secure_in_production(tmp_path, fake_vonage):
-    from tests.conftest import build_app
+    from tests.conftest import US_SENDER, build_app
 
     fake_vonage.reset()
-    prod = build_app(tmp_path, fake_vonage, APP_ENV="production")
+    prod = build_app(tmp_path, fake_vonage, APP_ENV="production", **US_SENDER)
     make_user(prod, phone=PHONE)
     browser = prod.test_client()
     response = browser.post("/signin", base_url="https://localhost",

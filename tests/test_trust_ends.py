@@ -41,7 +41,7 @@ def test_sign_out_completely_forgets_this_browser(app, fake_vonage, uid, clock):
     browser = trusted_browser(app, fake_vonage, clock)
     token = trust_token(browser, app)
     response = browser.post("/signout/completely", headers=htmx())
-    assert response.headers["HX-Redirect"] == "/signin"
+    assert response.headers["HX-Redirect"] == "/signed-out"
     assert '"cookies"' in response.headers["Clear-Site-Data"]
     assert any(h.startswith("trusted_device=;") for h in response.headers.getlist("Set-Cookie"))
     assert trust_token(browser, app) is None
@@ -127,7 +127,7 @@ def test_password_change_forgets_every_browser_and_ends_other_sessions(app, fake
 def test_turning_two_factor_off_forgets_every_browser(app, fake_vonage, uid, clock):
     this = trusted_browser(app, fake_vonage, clock)
     other = trusted_browser(app, fake_vonage, clock, user_agent=FIREFOX_WINDOWS)
-    assert this.post(DISABLE).status_code == 200
+    assert this.post(DISABLE).status_code == 303
     assert device_rows(app, uid) == []
     # Turned on again later, the old trust does not come back.
     clock.shift(31)
@@ -141,7 +141,7 @@ def test_changing_the_number_forgets_every_other_browser(app, fake_vonage, uid, 
     this = trusted_browser(app, fake_vonage, clock)
     other = trusted_browser(app, fake_vonage, clock, user_agent=FIREFOX_WINDOWS)
     this.post(NUMBER, data={"country": "US", "phone": OTHER_PHONE})
-    this.post(VERIFY, data={"code": fake_vonage.last_code(OTHER_PHONE)})
+    this.post(VERIFY, data={"code": fake_vonage.last_code(OTHER_PHONE), "trust": "on"})
     assert [d.name for d in device_rows(app, uid)] == ["Chrome on Linux"]
     clock.shift(31)
     assert asks_for_code(other)
@@ -179,6 +179,8 @@ def test_forget_with_a_plain_form_post_shows_the_whole_screen(app, fake_vonage, 
     this = trusted_browser(app, fake_vonage, clock)
     (device,) = device_rows(app, uid)
     response = this.post(f"{TWO_FACTOR}/devices/{device.id}/forget")
+    assert response.status_code == 303 and response.headers["Location"] == TWO_FACTOR  # Post/Redirect/Get
+    response = this.get(TWO_FACTOR)
     assert response.status_code == 200 and "<html" in text(response)
     assert "That browser will be asked for a code next time." in text(response)
     assert device_rows(app, uid) == []

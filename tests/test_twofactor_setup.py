@@ -262,7 +262,8 @@ def test_change_number_keeps_the_old_one_until_the_new_one_is_verified(app, fake
     assert fake_vonage.sent_to(PHONE) and fake_vonage.last_code(PHONE)
     pending.post("/signin/cancel")
 
-    done = this.post(VERIFY, data={"code": fake_vonage.last_code(OTHER_PHONE)}, headers=htmx())
+    # This browser was trusted, so "Trust this browser" comes ticked; it stays ticked here.
+    done = this.post(VERIFY, data={"code": fake_vonage.last_code(OTHER_PHONE), "trust": "on"}, headers=htmx())
     assert done.status_code == 200 and is_partial(done)
     assert "Your number was changed." in text(done) and "+1 ••• ••• 0188" in text(done)
     assert user(app, uid).phone_e164 == OTHER_PHONE
@@ -277,9 +278,12 @@ def test_change_number_with_plain_form_posts(app, fake_vonage, protected_client)
     form = protected_client.get(TWO_FACTOR + "/change-number")
     assert "<html" in text(form) and "Change phone number" in text(form)
     sent = protected_client.post(NUMBER, data={"country": "US", "phone": OTHER_NATIONAL})
+    assert sent.status_code == 303 and sent.headers["Location"] == TWO_FACTOR  # Post/Redirect/Get
+    sent = protected_client.get(TWO_FACTOR)
     assert sent.status_code == 200 and "<html" in text(sent) and "Confirm your new number" in text(sent)
-    done = protected_client.post(VERIFY, data={"code": fake_vonage.last_code(OTHER_PHONE)})
+    done = protected_client.post(VERIFY, data={"code": fake_vonage.last_code(OTHER_PHONE)}, follow_redirects=True)
     assert done.status_code == 200 and "<html" in text(done) and "Your number was changed." in text(done)
+    assert done.request.path == TWO_FACTOR
     assert user(app, protected_client.user_id).phone_e164 == OTHER_PHONE
 
 
@@ -362,6 +366,8 @@ def test_yes_disable_turns_it_off_texts_the_old_number_and_forgets_browsers(app,
 
 def test_disable_with_a_plain_form_post(app, fake_vonage, protected_client):
     response = protected_client.post(DISABLE)
+    assert response.status_code == 303 and response.headers["Location"] == TWO_FACTOR
+    response = protected_client.get(TWO_FACTOR)
     assert response.status_code == 200 and "<html" in text(response)
     assert "Two-factor authentication is off." in text(response)
     assert not user(app, protected_client.user_id).two_factor_enabled

@@ -139,15 +139,17 @@ def event_rows(app, user_id: int | None = None, event_type: str | None = None):
 
 
 def send_setup_code(client, phone: str = PHONE_NATIONAL, country: str = "US", *, as_htmx: bool = False):
-    """Ask for a setup code to be texted to phone."""
-    return client.post(SETUP, data={"country": country, "phone": phone}, headers=htmx() if as_htmx else {})
+    """Ask for a setup code to be texted to phone (a plain form follows its redirect to the screen)."""
+    return client.post(SETUP, data={"country": country, "phone": phone}, headers=htmx() if as_htmx else {},
+                       follow_redirects=not as_htmx)
 
 
-def turn_on(client, fake_vonage, phone: str = PHONE_NATIONAL, country: str = "US", e164: str = PHONE):
+def turn_on(client, fake_vonage, phone: str = PHONE_NATIONAL, country: str = "US", e164: str = PHONE,
+            trust: bool = True):
     """Set up two-factor on a signed-in browser with the texted code; return the verify response."""
     sent = send_setup_code(client, phone, country)
     assert sent.status_code == 200, text(sent)[:500]
-    done = client.post(VERIFY, data={"code": fake_vonage.last_code(e164)})
+    done = client.post(VERIFY, data={"code": fake_vonage.last_code(e164), **({"trust": "on"} if trust else {})})
     assert done.status_code == 200 and "Two-factor authentication is on." in text(done), text(done)[:800]
     return done
 

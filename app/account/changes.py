@@ -20,11 +20,12 @@ def turn_off(*, redirect_after: bool):
     country = screen.default_country()  # the number about to go: turning on again starts from its country
     twofactor.disable(current_user, client())
     signin_session.keep_signed_in(current_user)
+    screen.end_flow()
     if redirect_after:
         flash(TURNED_OFF, "success")
-        response = hx_redirect(url_for("account.two_factor"))
+        response = hx_redirect(url_for("account.two_factor", country=country))
     else:
-        response = screen.respond("off", notice=TURNED_OFF, form={"country": country, "phone": ""})
+        response = screen.done(TURNED_OFF, country=country)
     trust_cookie.clear_on(response)
     return response
 
@@ -37,7 +38,7 @@ def send_to_new_number(form: dict, *, redirect_after: bool, allowance=None):
     except (SecurityError, SmsSendError) as exc:
         return screen.respond("change", error=exc, form=form)
     screen.start_flow(codes.NUMBER_CHANGE, code)
-    return hx_redirect(url_for("account.two_factor")) if redirect_after else screen.respond("verify")
+    return hx_redirect(url_for("account.two_factor")) if redirect_after else screen.done()
 
 
 def new_recovery_codes():

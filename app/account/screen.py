@@ -1,12 +1,12 @@
 """The Two-Factor Authentication screen: which step to show and with what."""
 
-from flask import current_app, session
+from flask import current_app, request, session, url_for
 from flask_login import current_user
 
 from app import ratelimits, signin_session
 from app.auth import trust_cookie
 from app.forms import field
-from app.htmx import is_htmx, render
+from app.htmx import after_post, is_htmx, render
 from app.models import VerificationCode
 from app.extensions import db
 from app.security import RateLimited, SecurityError, codes, devices, reauth, recovery, signin
@@ -15,6 +15,16 @@ from app.sms import SmsSendError
 from app.web import client, webotp_host
 
 STEPS = ("off", "verify", "on", "change", "disable", "codes", "reauth")
+# Each step is its own page title, so a person (or a screen reader) knows where they are.
+STEP_TITLES = {
+    "off": "Turn on two-factor authentication",
+    "verify": "Enter the code",
+    "on": "Two-Factor Authentication",
+    "change": "Change phone number",
+    "disable": "Disable two-factor authentication",
+    "codes": "Save your recovery codes",
+    "reauth": "Confirm it's you",
+}
 # What each change that needs a fresh second factor is called on the "Confirm it's you" step.
 REAUTH_ACTIONS = {
     "disable": "turn off two-factor authentication",
@@ -129,6 +139,8 @@ def _context(step: str, error=None, notice=None, form=None) -> dict:
         error.user_message if isinstance(error, SmsSendError) else error)
     return {
         "step": step,
+        "step_title": "Confirm your new number" if step == "verify" and flow.get("purpose") == codes.NUMBER_CHANGE
+        else STEP_TITLES[step],
         "error": message,
         "error_field": getattr(error, "field", None),
         "notice": notice,
@@ -192,6 +204,36 @@ def respond(step: str, *, error=None, notice=None, form=None, this_device_id: in
     return response
 
 
+def done(notice: str | None = None, *, this_device_id: int | None = None, country: str | None = None):
+    """Answer a successful POST: htmx swaps in the current step; a plain form is redirected to it.
+
+    country: the phone form's preselected country, carried in the address across the redirect.
+    """
+    form = {"country": country, "phone": ""} if country else None
+    return after_post(url_for("account.two_factor", country=country),
+                      lambda: respond(current_step(), notice=notice, form=form, this_device_id=this_device_id),
+                      notice)
+
+
+def end_flow() -> None:
+    """Forget the flow under way and any recovery codes awaiting "saved" (two-factor went off)."""
+    session.pop(signin_session.FLOW, None)
+    session.pop(RECOVERY_ACK, None)
+
+
+def country_asked() -> dict | None:
+    """Return the phone form preselected by ?country= (an allowed country only), or None."""
+    country = (request.args.get("country") or "").upper()[:4]
+    if country in allowed_regions(current_app.config["SMS_ALLOWED_COUNTRIES"]):
+        return {"country": country, "phone": ""}
+    return None
+
+
+def devices_done(notice: str):
+    """Answer a successful change to the trusted browsers (partial for htmx, else redirect)."""
+    return after_post(url_for("account.two_factor"), lambda: respond_devices(notice), notice)
+
+
 def respond_devices(notice: str | None = None):
     """Render the trusted-browsers list (htmx) or the whole screen."""
     context = _context(current_step(), notice=notice)
@@ -201,7 +243,11 @@ def respond_devices(notice: str | None = None):
 
 
 def show_recovery_codes(plain: list[str], why: str, *, notice: str, this_device_id: int | None = None):
-    """Show freshly made recovery codes, this once, and wait for "I have saved these codes"."""
+    """Show freshly made recovery codes, this once, and wait for "I have saved these codes".
+
+    The one successful POST answered in place rather than redirected: the plain codes exist only in
+    this no-store answer; keeping them for a redirect would mean storing them.
+    """
     session[RECOVERY_ACK] = why
     return respond("codes", notice=notice, recovery_codes=plain, this_device_id=this_device_id)
 

@@ -7,7 +7,7 @@ from app import ratelimits, signin_session
 from app.account import changes, screen
 from app.auth import trust_cookie
 from app.extensions import db, limiter
-from app.forms import checkbox, field
+from app.forms import checkbox, field, keep_typed
 from app.htmx import hx_redirect, render
 from app.security import SecurityError, accounts, codes, devices, reauth, recovery, signin, twofactor
 from app.sms import SmsSendError
@@ -36,14 +36,14 @@ def settings():
 @bp.route("/password", methods=["GET", "POST"])
 def change_password():
     """Change the password; every other session and trusted browser ends."""
-    errors, status, retry = {}, 200, None
+    errors, status, retry, typed = {}, 200, None, {}
     if request.method == "POST":
-        current = field("current", 1024, strip=False)
+        typed = {name: field(name, 1024, strip=False) for name in ("current", "new", "confirm")}
+        current = typed["current"]
         try:
             # Counted and throttled like sign-in, so a stolen session can't guess the password here.
             signin.check_password(current_user.email, current, client())
-            accounts.change_password(current_user, current, field("new", 1024, strip=False),
-                                     field("confirm", 1024, strip=False), client())
+            accounts.change_password(current_user, current, typed["new"], typed["confirm"], client())
         except signin.SignInFailed:
             errors["current"], status = "Your current password isn't right.", 422
         except SecurityError as exc:
@@ -54,16 +54,30 @@ def change_password():
             response = hx_redirect(url_for("account.settings"))
             trust_cookie.clear_on(response)
             return response
-    response = render("account/password.html", "account/_password_form.html", status, errors=errors)
+    response = render("account/password.html", "account/_password_form.html", status, errors=errors,
+                      typed=keep_typed(typed, errors, {"current": ["current"], "new": ["new", "confirm"],
+                                                       "confirm": ["new", "confirm"]}))
     if retry:
         response.headers["Retry-After"] = str(retry)
     return response
 
 
+@bp.post("/sessions/end-others")
+def end_other_sessions():
+    """Sign out every other session; this one stays signed in (under a new id)."""
+    this = devices.find_trusted(current_user, trust_cookie.read())
+    forgotten = accounts.end_other_sessions(current_user, client(), forget_browsers=checkbox("forget_browsers"),
+                                            keep_device_id=this.id if this else None)
+    signin_session.keep_signed_in(current_user._get_current_object())
+    also = f" Forgot {forgotten} other browser{'s' if forgotten != 1 else ''}." if forgotten else ""
+    flash(f"You're signed out of all other sessions.{also}", "success")
+    return hx_redirect(url_for("account.settings"))
+
+
 @bp.get("/two-factor")
 def two_factor():
     """Show the Two-Factor Authentication screen at its current step."""
-    return screen.respond(screen.current_step())
+    return screen.respond(screen.current_step(), form=screen.country_asked())
 
 
 @bp.post("/two-factor/setup")
@@ -76,7 +90,7 @@ def setup_send():
     except (SecurityError, SmsSendError) as exc:
         return screen.respond("off", error=exc, form=screen.phone_form())
     screen.start_flow(codes.SETUP, code)
-    return screen.respond("verify")
+    return screen.done()
 
 
 @bp.post("/two-factor/number")
@@ -107,16 +121,22 @@ def verify():
     except SecurityError as exc:
         return screen.respond("verify", error=exc)
     session.pop(signin_session.FLOW, None)
-    token, device = devices.trust_browser(current_user, client())
+    # Trusted only when asked, as at sign-in: this may be a shared computer.
+    token, device = devices.trust_browser(current_user, client()) if checkbox("trust") else (None, None)
     db.session.commit()
     if flow["purpose"] == codes.NUMBER_CHANGE:
         signin_session.keep_signed_in(current_user)  # the other sessions ended with the old number
     if flow["purpose"] == codes.SETUP:
+        # The one success that is not redirected: the codes exist only in this answer (never stored).
         response = screen.show_recovery_codes(recovery.generate(current_user, client()), "setup",
-                                              notice="Two-factor authentication is on.", this_device_id=device.id)
+                                              notice="Two-factor authentication is on.",
+                                              this_device_id=device.id if device else None)
     else:
-        response = screen.respond("on", notice="Your number was changed.", this_device_id=device.id)
-    trust_cookie.set_on(response, token)
+        response = screen.done("Your number was changed.", this_device_id=device.id if device else None)
+    if token:
+        trust_cookie.set_on(response, token)
+    else:
+        trust_cookie.clear_on(response)  # every earlier trust was just forgotten
     return response
 
 
@@ -133,7 +153,7 @@ def resend():
     except (SecurityError, SmsSendError) as exc:
         return screen.respond("verify", error=exc)
     screen.start_flow(flow["purpose"], code)
-    return screen.respond("verify", notice="We sent a new code. Earlier codes no longer work.")
+    return screen.done("We sent a new code. Earlier codes no longer work.")
 
 
 @bp.post("/two-factor/cancel")
@@ -142,7 +162,7 @@ def cancel():
     flow = session.pop(signin_session.FLOW, None)
     if flow:
         codes.revoke(current_user, flow.get("code_id"))
-    return screen.respond(screen.current_step())
+    return screen.done()
 
 
 @bp.get("/two-factor/change-number")
@@ -242,7 +262,7 @@ def forget_device(device_id: int):
     if not devices.forget(current_user, device_id, client()):
         abort(404)
     db.session.commit()
-    return screen.respond_devices(notice="That browser will be asked for a code next time.")
+    return screen.devices_done("That browser will be asked for a code next time.")
 
 
 @bp.post("/two-factor/devices/forget-others")
@@ -251,5 +271,5 @@ def forget_other_devices():
     this = devices.find_trusted(current_user, trust_cookie.read())
     count = devices.forget_all(current_user, client(), keep_id=this.id if this else None, reason="forget others")
     db.session.commit()
-    return screen.respond_devices(notice=f"Forgot {count} other browser{'s' if count != 1 else ''}.")
+    return screen.devices_done(f"Forgot {count} other browser{'s' if count != 1 else ''}.")
 

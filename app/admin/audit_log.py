@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import Select, select, tuple_
 from sqlalchemy.orm import aliased
 
-from app.admin import paging
+from app.admin import paging, wording
 from app.extensions import db
 from app.models import SecurityEvent, User
 from app.security import audit
@@ -57,6 +57,21 @@ class EventRow:
     user_agent: str | None
     reason: str | None
     details: dict
+
+    @property
+    def label(self) -> str:
+        """The event type in plain words."""
+        return wording.event_label(self.type)
+
+    @property
+    def reason_words(self) -> str | None:
+        """The staff member's reason as written, or a recorded reason code in words."""
+        return wording.detail_value("reason", self.reason) if self.reason and not self.actor else self.reason
+
+    @property
+    def detail_words(self) -> list[tuple[str, str]]:
+        """The details as (label, value) pairs in plain words."""
+        return wording.detail_pairs(self.details)
 
 
 def parse_filter(args: Mapping[str, str]) -> AuditFilter:

@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from app import signin_session
 from app.account.screen import require_recent_password
-from app.admin import access, audit_log, directory
+from app.admin import access, audit_log, directory, wording
 from app.admin.actions import ACTIONS
 from app.admin.paging import page_number
 from app.extensions import db
@@ -14,7 +14,6 @@ from app.forms import field
 from app.htmx import hx_redirect, render
 from app.models import User
 from app.security import SecurityError, admin
-from app.security.audit import ALL_TYPES
 from app.web import client
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -64,7 +63,7 @@ def audit():
     chosen = audit_log.parse_filter(request.args)
     events = audit_log.page(chosen, page_number(request.args.get("page")))
     return render("admin/audit.html", "admin/_audit.html", 422 if chosen.errors else 200,
-                  chosen=chosen, events=events, types=ALL_TYPES)
+                  chosen=chosen, events=events, types=wording.type_choices())
 
 
 @bp.get("/audit.csv")

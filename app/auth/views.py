@@ -1,14 +1,14 @@
 """Sign up, sign in (password, then code), sign out."""
 
-from flask import Blueprint, current_app, flash, redirect, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app import ratelimits, signin_session
 from app.auth import trust_cookie
 from app.errors import reload_when_expired
 from app.extensions import db, limiter
-from app.forms import checkbox, field, safe_next
-from app.htmx import hx_redirect, render
+from app.forms import checkbox, field, keep_typed, safe_next
+from app.htmx import after_post, hx_redirect, render
 from app.models import User
 from app.security import SecurityError, accounts, audit, challenges, codes, devices, recovery, signin
 from app.security.phones import mask
@@ -34,10 +34,11 @@ def sign_up():
     """Create an account; a taken email gets the same answer as a new one."""
     if current_user.is_authenticated:
         return redirect(url_for("account.settings"))
-    errors, email = {}, field("email", 320)
+    errors, email, typed = {}, field("email", 320), {}
     if request.method == "POST":
-        password = field("password", 1024, strip=False)
-        if password != field("confirm", 1024, strip=False):
+        typed = {name: field(name, 1024, strip=False) for name in ("password", "confirm")}
+        password = typed["password"]
+        if password != typed["confirm"]:
             errors["confirm"] = "The passwords don't match."
         else:
             try:
@@ -48,9 +49,12 @@ def sign_up():
                 errors[exc.field or "form"] = exc.message
         if not errors:
             flash("Your account is ready. Sign in with your email and password.", "success")
+            signin_session.remember_email(accounts.normalise_email(email))  # taken or new alike
             return hx_redirect(url_for("auth.sign_in"))
+    # A new password that failed a rule is emptied; otherwise what was typed stays.
+    typed = keep_typed(typed, errors, {"password": ["password", "confirm"], "confirm": ["password", "confirm"]})
     return render("auth/signup.html", "auth/_signup_form.html", 422 if errors else 200,
-                  errors=errors, email=email)
+                  errors=errors, email=email, typed=typed)
 
 
 @reload_when_expired("auth.sign_up")
@@ -67,6 +71,8 @@ def sign_in():
     if current_user.is_authenticated:
         return redirect(next_url or url_for("account.settings"))
     email, error, status, retry = field("email", 320), None, 200, None
+    if request.method == "GET":
+        email = signin_session.take_remembered_email()  # just signed up: the form holds the email
     if request.method == "POST":
         try:
             user = signin.check_password(email, field("password", 1024, strip=False), client())
@@ -216,7 +222,8 @@ def resend():
         error = _refused(outcome.retry_after) if limited and outcome.refusal != "cooldown" else outcome.send_error
         return _verify_screen(user, state, error=error, status=outcome.send_status,
                               retry_after=outcome.retry_after)
-    return _verify_screen(user, state, notice="We sent a new code. Earlier codes no longer work.")
+    notice = "We sent a new code. Earlier codes no longer work."
+    return after_post(url_for("auth.verify"), lambda: _verify_screen(user, state, notice=notice), notice)
 
 
 @bp.post("/signin/cancel")
@@ -240,6 +247,14 @@ def sign_out():
     return response
 
 
+@bp.get("/signed-out")
+def signed_out():
+    """Confirm "Sign out completely" on a page that needs no session to say so."""
+    if current_user.is_authenticated:
+        return redirect(url_for("account.settings"))
+    return render_template("auth/signed_out.html", email="", error=None, next_url=None)
+
+
 @bp.post("/signout/completely")
 def sign_out_completely():
     """End this session and forget this browser, whatever state the session is in."""
@@ -250,8 +265,8 @@ def sign_out_completely():
         audit.record(audit.SIGNOUT_COMPLETELY, client(), user=current_user)
         db.session.commit()
     signin_session.end()
-    flash("You're signed out and this browser is forgotten.", "success")
-    response = hx_redirect(url_for("auth.sign_in"))
+    # Not flashed: Clear-Site-Data "cookies" drops the session that would carry the message.
+    response = hx_redirect(url_for("auth.signed_out"))
     trust_cookie.clear_on(response)
     response.headers["Clear-Site-Data"] = '"cookies", "storage"'
     return response

@@ -83,6 +83,21 @@ def end_all_sessions(user: User) -> None:
     db.session.refresh(user)
 
 
+def end_other_sessions(user: User, client: Client, *, forget_browsers: bool = False,
+                       keep_device_id: int | None = None) -> int:
+    """End every session of the user at its next request, optionally forgetting trusted browsers
+    except keep_device_id; commits. Return how many browsers were forgotten.
+
+    The caller re-binds its own session to the new version (signin_session.keep_signed_in).
+    """
+    forgotten = devices.forget_all(user, client, keep_id=keep_device_id,
+                                   reason="signed out of other sessions") if forget_browsers else 0
+    end_all_sessions(user)
+    audit.record(audit.SESSIONS_ENDED, client, user=user, browsers_forgotten=forgotten)
+    db.session.commit()
+    return forgotten
+
+
 def change_password(user: User, current: str, new: str, confirm: str, client: Client) -> None:
     """Replace the password, forget trusted browsers and end every session."""
     stored_hash, email = user.password_hash, user.email

@@ -16,6 +16,10 @@ TWO_FACTOR_OFF = (
     "Two-factor authentication was turned off for your {app} account. "
     "If this wasn't you, contact support."
 )
+TWO_FACTOR_OFF_BY_SUPPORT = (
+    "Our support team turned off two-factor authentication for your {app} account. "
+    "If you didn't ask for this, contact support."
+)
 NUMBER_CHANGED = (
     "The phone number for two-factor authentication on your {app} account was changed. "
     "If this wasn't you, contact support."

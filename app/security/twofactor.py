@@ -77,10 +77,11 @@ def disable(user: User, client: Client, *, actor: User | None = None, reason: st
     # Every session ends; the person's own caller keeps theirs (signin_session.keep_signed_in).
     accounts.end_all_sessions(user)
     db.session.query(RecoveryCode).filter(RecoveryCode.user_id == user.id).delete()
-    event = audit.ADMIN_RESET_2FA if actor and actor.id != user.id else audit.TWO_FACTOR_DISABLED
+    by_support = bool(actor and actor.id != user.id)
+    event = audit.ADMIN_RESET_2FA if by_support else audit.TWO_FACTOR_DISABLED
     audit.record(event, client, user=user, actor=actor, **({"reason": reason} if reason else {}))
     db.session.commit()
-    notify.send_notice(previous, notify.TWO_FACTOR_OFF, user=user)
+    notify.send_notice(previous, notify.TWO_FACTOR_OFF_BY_SUPPORT if by_support else notify.TWO_FACTOR_OFF, user=user)
 
 
 def _set_phone(user: User, phone: str | None) -> None:

@@ -10,7 +10,7 @@ from vonage_sms.errors import SmsError
 from vonage_utils.errors import VonageError
 
 from app.log_safety import drop_debug_records
-from app.sms import GENERIC_FAILURE, SmsSendError
+from app.sms import GENERIC_FAILURE, SmsSendError, sender_ids
 
 log = logging.getLogger(__name__)
 # The SDK logs request bodies (the number, and the code in the text) at DEBUG.
@@ -24,9 +24,11 @@ _NUMBER_PROBLEMS = {"6": "unroutable", "7": "barred", "29": "not allowed", "15":
 class VonageSender:
     """Send through Vonage's SMS API with the official SDK."""
 
-    def __init__(self, client: Vonage, sender_id: str) -> None:
+    def __init__(self, client: Vonage, sender_id: str, by_country: dict[str, str] | None = None) -> None:
         self._client = client
         self._sender_id = sender_id
+        # Calling code -> sender: +1 carriers drop texts from alphanumeric senders.
+        self._by_country = by_country or {}
 
     @classmethod
     def from_config(cls, config) -> "VonageSender":
@@ -39,10 +41,12 @@ class VonageSender:
             api_key=config["VONAGE_API_KEY"] or "unset",
             api_secret=config["VONAGE_API_SECRET"] or "unset",
         )
-        return cls(Vonage(auth, HttpClientOptions(**options)), config["VONAGE_SMS_FROM"])
+        return cls(Vonage(auth, HttpClientOptions(**options)), config["VONAGE_SMS_FROM"],
+                   sender_ids.parse_by_country(config.get("VONAGE_SMS_FROM_BY_COUNTRY")))
 
     def send(self, to_e164: str, text: str) -> None:
-        message = SmsMessage(to=to_e164.lstrip("+"), from_=self._sender_id, text=text)
+        sender = sender_ids.choose(to_e164, self._sender_id, self._by_country)
+        message = SmsMessage(to=to_e164.lstrip("+"), from_=sender, text=text)
         try:
             self._client.sms.send(message)
         except SmsError as exc:

@@ -18,6 +18,8 @@ def reachable_pages(app, fake_vonage) -> list[tuple[str, object]]:
     add("GET /signin", anonymous.get("/signin"))
     add("GET /signup", anonymous.get("/signup"))
     add("GET / (redirect)", anonymous.get("/"))
+    add("GET /signed-out", anonymous.get("/signed-out"))
+    add("GET /help/two-factor", anonymous.get("/help/two-factor"))
     add("GET /account anonymous (redirect)", anonymous.get("/account"))
     add("404 page", anonymous.get("/no-such-page"))
     add("404 partial", anonymous.get("/no-such-page", headers=htmx()))

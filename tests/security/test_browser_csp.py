@@ -117,7 +117,7 @@ def test_owasp_no_csp_violation_or_console_error_on_any_page(page, live_server, 
 
     # Completely: turning 2FA on trusted this browser, and the code screen is next on the list.
     page.get_by_role("button", name="Sign out completely").click()
-    page.wait_for_url("**/signin")
+    page.wait_for_url("**/signed-out")
     watch.check("signed out completely")
     page.get_by_label("Email address").fill("walker@example.com")
     page.get_by_label("Password").fill(PASSWORD)

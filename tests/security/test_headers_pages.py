@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import build_app, htmx
+from tests.conftest import US_SENDER, build_app, htmx
 from tests.security.conftest import LIMITS_ON
 from tests.security.pages import (INLINE_HANDLER, INLINE_SCRIPT, INLINE_STYLE, JS_URL, full_pages, html_pages,
                                   inline_code, reachable_pages)
@@ -130,7 +130,7 @@ def test_rule_error_pages_reveal_no_internals(app, client):
 
 
 def test_owasp_hsts_in_production(tmp_path, fake_vonage):
-    app = build_app(tmp_path, fake_vonage, APP_ENV="production", SECRET_KEY="p" * 48)
+    app = build_app(tmp_path, fake_vonage, APP_ENV="production", SECRET_KEY="p" * 48, **US_SENDER)
     response = app.test_client().get("/signin", base_url="https://localhost")
     hsts = response.headers["Strict-Transport-Security"]
     max_age = int(re.search(r"max-age=(\d+)", hsts).group(1))

@@ -247,7 +247,7 @@ class TestNist:
     def _resend(self, client, clock):
         clock.shift(31)
         response = client.post("/signin/resend")
-        assert response.status_code == 200, response.get_data(as_text=True)[:300]
+        assert response.status_code == 303, response.get_data(as_text=True)[:300]  # Post/Redirect/Get
 
     def _fail(self, client, fake_vonage, times):
         code = fake_vonage.last_code(PHONE)

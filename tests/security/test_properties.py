@@ -153,7 +153,7 @@ def test_property_setup_code_endpoint_never_500_and_invalid_codes_change_nothing
         make_user(app)
         client = app.test_client()
         sign_in_fully(client, fake_vonage)
-        assert client.post("/account/two-factor/setup", data={"country": "US", "phone": PHONE}).status_code == 200
+        assert client.post("/account/two-factor/setup", data={"country": "US", "phone": PHONE}).status_code == 303
         return client
 
     client = reused(app, "setup-flow", in_setup_flow)

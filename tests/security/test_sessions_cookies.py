@@ -5,7 +5,7 @@ from http.cookies import SimpleCookie
 import pytest
 
 from tests.conftest import PASSWORD, PHONE, build_app, csrf_token, htmx, make_user, session_cookie, sign_in
-from tests.conftest import sign_in_fully
+from tests.conftest import US_SENDER, sign_in_fully
 from tests.security.conftest import advance, snapshot, two_factor_user, user_row
 
 NEW_PASSWORD = "Violet-Harbour-Thimble-58"
@@ -157,7 +157,7 @@ def test_rule_sign_out_completely_clears_cookies_and_forgets_the_browser(app, cl
     assert client.get_cookie(name)
     sid = session_cookie(client, app)
     response = client.post("/signout/completely", headers=htmx())
-    assert response.headers["HX-Redirect"].endswith("/signin")
+    assert response.headers["HX-Redirect"].endswith("/signed-out")
     assert response.headers["Clear-Site-Data"] == '"cookies", "storage"'
     assert stored(app, sid) is None
     assert client.get_cookie(name) is None
@@ -178,7 +178,7 @@ def test_rule_sign_out_needs_post(app, client):
 def production_app(tmp_path, fake_vonage):
     fake_vonage.reset()
     return build_app(tmp_path, fake_vonage, APP_ENV="production", TESTING=False,
-                     SECRET_KEY="p" * 48, SMS_BACKEND="vonage", LOG_JSON=False)
+                     SECRET_KEY="p" * 48, SMS_BACKEND="vonage", LOG_JSON=False, **US_SENDER)
 
 
 def assert_host_cookie(header: str, name: str):
@@ -228,7 +228,7 @@ def test_owasp_production_refuses_weak_settings(tmp_path, fake_vonage):
 
     for bad in ({"SECRET_KEY": "short"}, {"SMS_BACKEND": "console"}, {"VONAGE_API_SECRET": None}):
         with pytest.raises(ConfigError):
-            build_app(tmp_path, fake_vonage, **{"APP_ENV": "production", "SECRET_KEY": "p" * 48, **bad})
+            build_app(tmp_path, fake_vonage, **{"APP_ENV": "production", "SECRET_KEY": "p" * 48, **US_SENDER, **bad})
 
 
 def test_owasp_development_has_no_hsts(client):
@@ -256,7 +256,7 @@ def test_asvs_4_3_3_disable_two_factor_within_15_minutes_needs_no_password(app, 
     uid = two_factor_user(app)
     sign_in_fully(client, fake_vonage)
     clock.shift(app.config["REAUTH_MAX_AGE_SECONDS"])
-    assert client.post("/account/two-factor/disable").status_code == 200
+    assert client.post("/account/two-factor/disable").status_code == 303
     assert user_row(app, uid).phone_e164 is None
 
 
