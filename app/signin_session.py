@@ -17,6 +17,7 @@ FLOW = "twofa_flow"
 USER_ID = "_user_id"
 REAUTH = "reauth"
 SIGNUP_EMAIL = "signup_email"
+PHONE_COUNTRY = "phone_country"
 
 PASSWORD_CHANGED_HERE = "Your password was changed, so you were signed out here."
 SIGNED_OUT_HERE = "You were signed out here. Sign in again to continue."
@@ -117,6 +118,16 @@ def end_stale(password_changed_at: datetime | None) -> None:
     regenerate()
     session.clear()
     flash(PASSWORD_CHANGED_HERE if changed > created else SIGNED_OUT_HERE, "info")
+
+
+def remember_country(region: str) -> None:
+    """Keep the country of a number just turned off, for the next phone form."""
+    session[PHONE_COUNTRY] = region
+
+
+def take_remembered_country() -> str | None:
+    """Return (once) the country remember_country kept, if any."""
+    return session.pop(PHONE_COUNTRY, None)
 
 
 def remember_email(email: str) -> None:

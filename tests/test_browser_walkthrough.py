@@ -106,7 +106,7 @@ class Walk:
         try:
             self.give_code(tab, self.sign_in(tab), trust=True)
             tab.get_by_role("button", name="Sign out completely").click()
-            tab.wait_for_url("**/signin")
+            tab.wait_for_url("**/signed-out")
             self.give_code(tab, self.sign_in(tab))
             expect(tab.get_by_role("heading", name="My Account Settings")).to_be_visible()
         finally:

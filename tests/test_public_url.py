@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import PASSWORD, PHONE, build_app, make_user
+from tests.conftest import PASSWORD, PHONE, US_SENDER, build_app, make_user
 
 PUBLIC = {"PUBLIC_URL": "https://records.example.org"}
 HUGE_HOST = "a" * 60 + "." + ".".join(["b" * 60] * 132) + ".example"  # over 8 KB
@@ -40,7 +40,8 @@ def test_an_8_kb_host_header_leaves_the_sms_short(app, client, fake_vonage):
 @pytest.fixture
 def production(tmp_path, fake_vonage):
     fake_vonage.reset()
-    return build_app(tmp_path, fake_vonage, APP_ENV="production", SECRET_KEY="p" * 48, LOG_JSON=False, **PUBLIC)
+    return build_app(tmp_path, fake_vonage, APP_ENV="production", SECRET_KEY="p" * 48, LOG_JSON=False, **PUBLIC,
+                     **US_SENDER)
 
 
 def test_production_trusts_only_the_public_host(production):

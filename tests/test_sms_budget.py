@@ -63,7 +63,7 @@ def test_the_recovery_code_sign_in_loop_sends_at_most_the_cap(app, fake_vonage, 
 def test_notices_spend_the_per_number_budget(app, fake_vonage, clock):
     make_user(app, phone=PHONE)
     browser = signed_in_with_code(app, fake_vonage)                  # 1: the sign-in code
-    assert browser.post(DISABLE).status_code == 200                  # 2: the notice
+    assert browser.post(DISABLE).status_code == 303                  # 2: the notice
     assert texts_to(fake_vonage, NOTICE_OFF) == 1
     refused = send_setup_code(browser)
     assert refused.status_code == 429 and "Too many codes were sent" in text(refused)
@@ -77,7 +77,7 @@ def test_one_off_notices_are_counted_but_never_refused(app, fake_vonage, clock):
 
     make_user(app, phone=PHONE)
     browser = signed_in_with_code(app, fake_vonage)                  # the number's whole budget
-    assert browser.post(DISABLE).status_code == 200
+    assert browser.post(DISABLE).status_code == 303
     assert texts_to(fake_vonage, NOTICE_OFF) == 1
     with app.app_context():
         kinds = sorted(db.session.scalars(db.select(SmsMessage.kind)))
@@ -101,7 +101,7 @@ def test_notices_spend_the_site_wide_budget(app, fake_vonage, clock):
     make_user(app, phone=PHONE)
     make_user(app, "other@example.com")
     browser = signed_in_with_code(app, fake_vonage)                  # 1: sign-in code
-    assert browser.post(DISABLE).status_code == 200                  # 2: the notice
+    assert browser.post(DISABLE).status_code == 303                  # 2: the notice
     assert send_setup_code(browser).status_code == 200               # 3
     other = client_with_agent(app)
     assert sign_in(other, "other@example.com").status_code == 303    # no code: spends nothing
@@ -114,7 +114,7 @@ def test_notices_spend_the_site_wide_budget(app, fake_vonage, clock):
 def test_one_off_notices_go_out_even_past_the_site_wide_ceiling(app, fake_vonage, clock):
     make_user(app, phone=PHONE)
     browser = signed_in_with_code(app, fake_vonage)                  # the whole minute's ceiling
-    assert browser.post(DISABLE).status_code == 200
+    assert browser.post(DISABLE).status_code == 303
     assert texts_to(fake_vonage, NOTICE_OFF) == 1
 
 
@@ -125,6 +125,6 @@ def test_a_notice_that_fails_to_send_is_not_counted(app, fake_vonage, clock):
     make_user(app, phone=PHONE)
     browser = signed_in_with_code(app, fake_vonage)
     fake_vonage.failure = "http500"
-    assert browser.post(DISABLE).status_code == 200
+    assert browser.post(DISABLE).status_code == 303
     with app.app_context():
         assert list(db.session.scalars(db.select(SmsMessage.kind))) == ["code_signin"]

@@ -71,8 +71,8 @@ def test_sign_out_completely_forgets_the_browser_whatever_the_session_state(app,
         assert redirects_to(sign_in(browser, "second@example.com"), SIGNIN_VERIFY)
     assert not signed_in(browser)
     response = browser.post("/signout/completely")
-    assert response.status_code == 303 and redirects_to(response, "/signin")
-    assert "this browser is forgotten" in text(browser.get("/signin"))
+    assert response.status_code == 303 and redirects_to(response, "/signed-out")
+    assert "this browser is forgotten" in text(browser.get("/signed-out"))
     assert trust_token(browser, app) is None
     assert device_rows(app, uid) == []
     (forgotten,) = event_rows(app, uid, "device_forgotten")

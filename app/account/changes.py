@@ -17,15 +17,16 @@ NEW_CODES = "Your new recovery codes are ready. The old ones no longer work."
 
 def turn_off(*, redirect_after: bool):
     """Turn two-factor off; this session stays signed in, every other one ends."""
-    country = screen.default_country()  # the number about to go: turning on again starts from its country
+    # The number about to go: turning on again starts from its country.
+    signin_session.remember_country(screen.default_country())
     twofactor.disable(current_user, client())
     signin_session.keep_signed_in(current_user)
     screen.end_flow()
     if redirect_after:
         flash(TURNED_OFF, "success")
-        response = hx_redirect(url_for("account.two_factor", country=country))
+        response = hx_redirect(url_for("account.two_factor"))
     else:
-        response = screen.done(TURNED_OFF, country=country)
+        response = screen.done(TURNED_OFF)
     trust_cookie.clear_on(response)
     return response
 

@@ -1,6 +1,6 @@
 """The Two-Factor Authentication screen: which step to show and with what."""
 
-from flask import current_app, request, session, url_for
+from flask import current_app, session, url_for
 from flask_login import current_user
 
 from app import ratelimits, signin_session
@@ -47,8 +47,8 @@ def current_step() -> str:
 
 
 def default_country() -> str:
-    """Preselect the current number's country, else DEFAULT_COUNTRY."""
-    region = region_of(current_user.phone_e164)
+    """Preselect the current number's country, else the one just turned off, else DEFAULT_COUNTRY."""
+    region = region_of(current_user.phone_e164) or signin_session.take_remembered_country()
     allowed = allowed_regions(current_app.config["SMS_ALLOWED_COUNTRIES"])
     return region if region in allowed else current_app.config["DEFAULT_COUNTRY"]
 
@@ -204,15 +204,10 @@ def respond(step: str, *, error=None, notice=None, form=None, this_device_id: in
     return response
 
 
-def done(notice: str | None = None, *, this_device_id: int | None = None, country: str | None = None):
-    """Answer a successful POST: htmx swaps in the current step; a plain form is redirected to it.
-
-    country: the phone form's preselected country, carried in the address across the redirect.
-    """
-    form = {"country": country, "phone": ""} if country else None
-    return after_post(url_for("account.two_factor", country=country),
-                      lambda: respond(current_step(), notice=notice, form=form, this_device_id=this_device_id),
-                      notice)
+def done(notice: str | None = None, *, this_device_id: int | None = None):
+    """Answer a successful POST: htmx swaps in the current step; a plain form is redirected to it."""
+    return after_post(url_for("account.two_factor"),
+                      lambda: respond(current_step(), notice=notice, this_device_id=this_device_id), notice)
 
 
 def end_flow() -> None:
@@ -220,13 +215,6 @@ def end_flow() -> None:
     session.pop(signin_session.FLOW, None)
     session.pop(RECOVERY_ACK, None)
 
-
-def country_asked() -> dict | None:
-    """Return the phone form preselected by ?country= (an allowed country only), or None."""
-    country = (request.args.get("country") or "").upper()[:4]
-    if country in allowed_regions(current_app.config["SMS_ALLOWED_COUNTRIES"]):
-        return {"country": country, "phone": ""}
-    return None
 
 
 def devices_done(notice: str):

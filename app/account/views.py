@@ -77,7 +77,7 @@ def end_other_sessions():
 @bp.get("/two-factor")
 def two_factor():
     """Show the Two-Factor Authentication screen at its current step."""
-    return screen.respond(screen.current_step(), form=screen.country_asked())
+    return screen.respond(screen.current_step())
 
 
 @bp.post("/two-factor/setup")

@@ -59,8 +59,9 @@ def sign_up():
 
 @reload_when_expired("auth.sign_up")
 def _sign_up_expired(message: str):
+    # Passwords are never echoed into a reloaded form.
     return render("auth/signup.html", "auth/_signup_form.html", 400, errors={"form": message},
-                  email=field("email", 320))
+                  email=field("email", 320), typed={})
 
 
 @bp.route("/signin", methods=["GET", "POST"])
