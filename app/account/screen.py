@@ -1,6 +1,6 @@
 """The Two-Factor Authentication screen: which step to show and with what."""
 
-from flask import current_app, request, session, url_for
+from flask import current_app, request, url_for
 from flask_login import current_user
 
 from app import ratelimits, signin_session
@@ -14,7 +14,6 @@ from app.security.phones import allowed_regions, calling_code_choices, mask, reg
 from app.sms import SmsSendError
 from app.web import client, webotp_host
 
-STEPS = ("off", "verify", "on", "change", "disable", "codes", "reauth")
 # Each step is its own page title, so a person (or a screen reader) knows where they are.
 STEP_TITLES = {
     "off": "Turn on two-factor authentication",
@@ -31,17 +30,15 @@ REAUTH_ACTIONS = {
     "number": "change your phone number",
     "recovery": "make new recovery codes",
 }
-# Set while new recovery codes wait for "I have saved these codes"; holds why, never the codes.
-RECOVERY_ACK = "recovery_ack"
 
 
 def current_step() -> str:
     """Pick the step from the user's state and any flow under way."""
     if current_user.two_factor_enabled and signin_session.reauth():
         return "reauth"
-    if session.get(signin_session.FLOW):
+    if signin_session.flow():
         return "verify"
-    if current_user.two_factor_enabled and session.get(RECOVERY_ACK):
+    if current_user.two_factor_enabled and signin_session.awaits_recovery_ack():
         return "codes"
     return "on" if current_user.two_factor_enabled else "off"
 
@@ -60,11 +57,7 @@ def phone_form(country: str | None = None) -> dict:
 
 def start_flow(purpose: str, code: VerificationCode) -> None:
     """Remember which code the screen is waiting for (never the code itself)."""
-    session[signin_session.FLOW] = {
-        "purpose": purpose,
-        "code_id": code.id,
-        "masked": mask(code.phone_e164),
-    }
+    signin_session.start_flow(purpose, code.id, mask(code.phone_e164))
 
 
 def resend(flow: dict, who, host: str | None) -> VerificationCode:
@@ -134,7 +127,7 @@ def back_step(action: str) -> str:
 def _context(step: str, error=None, notice=None, form=None) -> dict:
     cfg = current_app.config
     regions = allowed_regions(cfg["SMS_ALLOWED_COUNTRIES"])
-    flow = session.get(signin_session.FLOW) or {}
+    flow = signin_session.flow() or {}
     message = error.message if isinstance(error, SecurityError) else (
         error.user_message if isinstance(error, SmsSendError) else error)
     return {
@@ -217,8 +210,8 @@ def done(notice: str | None = None, *, this_device_id: int | None = None, countr
 
 def end_flow() -> None:
     """Forget the flow under way and any recovery codes awaiting "saved" (two-factor went off)."""
-    session.pop(signin_session.FLOW, None)
-    session.pop(RECOVERY_ACK, None)
+    signin_session.end_flow()
+    signin_session.take_recovery_ack()
 
 
 def country_asked() -> dict | None:
@@ -248,7 +241,7 @@ def show_recovery_codes(plain: list[str], why: str, *, notice: str, this_device_
     The one successful POST answered in place rather than redirected: the plain codes exist only in
     this no-store answer; keeping them for a redirect would mean storing them.
     """
-    session[RECOVERY_ACK] = why
+    signin_session.await_recovery_ack(why)
     return respond("codes", notice=notice, recovery_codes=plain, this_device_id=this_device_id)
 
 

@@ -1,12 +1,11 @@
 """My Account Settings: password, and the Two-Factor Authentication screen."""
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from app import ratelimits, signin_session
 from app.account import changes, screen
 from app.auth import trust_cookie
-from app.extensions import db, limiter
 from app.forms import checkbox, field, keep_typed
 from app.htmx import hx_redirect, render
 from app.security import SecurityError, accounts, codes, devices, reauth, recovery, signin, twofactor
@@ -49,7 +48,7 @@ def change_password():
         except SecurityError as exc:
             errors[exc.field or "current"], status, retry = exc.message, exc.status, exc.retry_after
         else:
-            signin_session.complete_sign_in(current_user)
+            signin_session.start_full_session(current_user)
             flash("Your password was changed. Other sessions and trusted browsers were signed out.", "success")
             response = hx_redirect(url_for("account.settings"))
             trust_cookie.clear_on(response)
@@ -112,7 +111,7 @@ def number_send():
 @bp.post("/two-factor/verify")
 def verify():
     """Check the code of the setup or number-change flow."""
-    flow = session.get(signin_session.FLOW)
+    flow = signin_session.flow()
     if not flow:
         return screen.respond(screen.current_step(), error="Start again: send a new code.")
     confirm = twofactor.confirm_setup if flow["purpose"] == codes.SETUP else twofactor.confirm_number_change
@@ -120,10 +119,9 @@ def verify():
         confirm(current_user, flow["code_id"], field("code", 64), client())
     except SecurityError as exc:
         return screen.respond("verify", error=exc)
-    session.pop(signin_session.FLOW, None)
+    signin_session.end_flow()
     # Trusted only when asked, as at sign-in: this may be a shared computer.
     token, device = devices.trust_browser(current_user, client()) if checkbox("trust") else (None, None)
-    db.session.commit()
     if flow["purpose"] == codes.NUMBER_CHANGE:
         signin_session.keep_signed_in(current_user)  # the other sessions ended with the old number
     if flow["purpose"] == codes.SETUP:
@@ -145,7 +143,7 @@ def verify():
 @sms_per_ip
 def resend():
     """Send a new code for the flow under way (the old code dies)."""
-    flow = session.get(signin_session.FLOW)
+    flow = signin_session.flow()
     if not flow:
         return screen.respond(screen.current_step())
     try:
@@ -159,7 +157,7 @@ def resend():
 @bp.post("/two-factor/cancel")
 def cancel():
     """Leave the flow under way; nothing was saved and its code dies."""
-    flow = session.pop(signin_session.FLOW, None)
+    flow = signin_session.end_flow()
     if flow:
         codes.revoke(current_user, flow.get("code_id"))
     return screen.done()
@@ -249,7 +247,7 @@ def recovery_saved():
     """Finish once the user says the codes are saved."""
     if not checkbox("saved"):
         return screen.respond_recovery_ack("Tick “I have saved these codes” to finish.")
-    why = session.pop(screen.RECOVERY_ACK, None)
+    why = signin_session.take_recovery_ack()
     if why:
         flash("Two-factor authentication is on and your recovery codes are saved." if why == "setup"
               else "Your new recovery codes are saved.", "success")
@@ -261,7 +259,6 @@ def forget_device(device_id: int):
     """Forget one trusted browser."""
     if not devices.forget(current_user, device_id, client()):
         abort(404)
-    db.session.commit()
     return screen.devices_done("That browser will be asked for a code next time.")
 
 
@@ -269,7 +266,6 @@ def forget_device(device_id: int):
 def forget_other_devices():
     """Forget every trusted browser except this one."""
     this = devices.find_trusted(current_user, trust_cookie.read())
-    count = devices.forget_all(current_user, client(), keep_id=this.id if this else None, reason="forget others")
-    db.session.commit()
+    count = devices.forget_others(current_user, client(), keep_id=this.id if this else None)
     return screen.devices_done(f"Forgot {count} other browser{'s' if count != 1 else ''}.")
 

@@ -83,6 +83,14 @@ def end_all_sessions(user: User) -> None:
     db.session.refresh(user)
 
 
+def set_staff(user: User, staff: bool, client: Client) -> None:
+    """Grant or revoke the staff role; the user's sessions end so the new role applies; commits."""
+    user.is_staff = staff
+    end_all_sessions(user)
+    audit.record(audit.STAFF_GRANTED if staff else audit.STAFF_REVOKED, client, user=user)
+    db.session.commit()
+
+
 def end_other_sessions(user: User, client: Client, *, forget_browsers: bool = False,
                        keep_device_id: int | None = None) -> int:
     """End every session of the user at its next request, optionally forgetting trusted browsers

@@ -178,8 +178,8 @@ def _maybe_warn_wrong_codes(user: User, client: Client) -> None:
     _notice_once_an_hour(user, audit.WRONG_CODE_NOTICE, notify.WRONG_CODES, client)
 
 
-def complete(user: User, client: Client, subject_email: str | None = None, method: str = "password",
-             challenge_id: int | None = None) -> None:
+def record_success(user: User, client: Client, subject_email: str | None = None, method: str = "password",
+                   challenge_id: int | None = None) -> None:
     """Record a finished sign-in (and end its challenge), keyed like failures by the normalised email; commits."""
     challenges.end(challenge_id)
     user.last_sign_in_at = utcnow()
@@ -187,4 +187,10 @@ def complete(user: User, client: Client, subject_email: str | None = None, metho
         audit.SIGNIN_SUCCESS, client, user=user,
         subject=audit.subject_digest(normalise_email(subject_email or user.email)), method=method,
     )
+    db.session.commit()
+
+
+def record_sign_out(user: User, client: Client, *, completely: bool = False) -> None:
+    """Record that the user signed out here (completely: and forgot this browser); commits."""
+    audit.record(audit.SIGNOUT_COMPLETELY if completely else audit.SIGNOUT, client, user=user)
     db.session.commit()
