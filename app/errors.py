@@ -3,11 +3,11 @@
 import logging
 from collections.abc import Callable
 
-from flask import Flask, current_app, render_template, request, session
+from flask import Flask, current_app, request, session
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from app.htmx import is_htmx
+from app.htmx import render_alert
 
 log = logging.getLogger(__name__)
 
@@ -43,16 +43,8 @@ def reload_when_expired(endpoint: str):
 def render_error(status: int, message: str | None = None, retry_after: int | None = None):
     """Render the error page (or an alert fragment for htmx) with the right status."""
     title, default = MESSAGES.get(status, MESSAGES[500] if status >= 500 else MESSAGES[400])
-    context = {"status": status, "title": title, "message": message or default, "has_error": True}
-    if is_htmx():
-        response = render_template("errors/_alert.html", **context), status
-        headers = {"HX-Retarget": "#alerts", "HX-Reswap": "innerHTML"}
-    else:
-        response = render_template("errors/error.html", **context), status
-        headers = {}
-    if retry_after:
-        headers["Retry-After"] = str(retry_after)
-    return response[0], response[1], headers
+    return render_alert("errors/error.html", "errors/_alert.html", status, retry_after=retry_after,
+                        status=status, title=title, message=message or default, has_error=True)
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -81,12 +73,12 @@ def register_error_handlers(app: Flask) -> None:
             # Raised while saving the session, after the view: Flask wraps it in a 500.
             log.error("Session store unavailable while saving: %s", type(error.original_exception).__name__)
             return render_outage()
-        body, status, headers = render_error(error.code or 500)
+        response = render_error(error.code or 500)
         # HTTP requires 405 to name the allowed methods (werkzeug's own page would).
         allow = dict(error.get_headers()).get("Allow") if error.code == 405 else None
         if allow:
-            headers["Allow"] = allow
-        return body, status, headers
+            response.headers["Allow"] = allow
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

@@ -77,14 +77,13 @@ class GuardedSessionInterface:
 
 
 def guard_session_store(app: Flask) -> None:
-    """Wrap the app's server-side session interface and refuse work while it is down."""
+    """Wrap the app's server-side session interface (refuse_while_down is its request hook)."""
     if not isinstance(app.session_interface, GuardedSessionInterface):
         app.session_interface = GuardedSessionInterface(app.session_interface)
-        # Ahead of CSRF and rate-limit checks, so an outage reads as 503, not "form expired".
-        app.before_request_funcs.setdefault(None, []).insert(0, _refuse_while_down)
 
 
-def _refuse_while_down() -> None:
+def refuse_while_down() -> None:
+    """Answer 503 when this request found the session store down."""
     # /healthz reports the outage itself; static files need no session.
     if unavailable() and request.endpoint not in ("static", "health.healthz"):
         raise SessionStoreUnavailable("session store did not answer")

@@ -8,8 +8,8 @@ from app.auth import trust_cookie
 from app.forms import field
 from app.htmx import after_post, is_htmx, render
 from app.models import VerificationCode
-from app.extensions import db
-from app.security import RateLimited, SecurityError, codes, devices, reauth, recovery, signin
+from app.recent_password import check_password_again
+from app.security import RateLimited, SecurityError, codes, devices, reauth, recovery, twofactor
 from app.security.phones import allowed_regions, calling_code_choices, mask, region_of
 from app.sms import SmsSendError
 from app.web import client, webotp_host
@@ -60,44 +60,12 @@ def start_flow(purpose: str, code: VerificationCode) -> None:
     signin_session.start_flow(purpose, code.id, mask(code.phone_e164))
 
 
-def resend(flow: dict, who, host: str | None) -> VerificationCode:
-    """Send a new code to the number of the flow under way."""
-    previous = db.session.get(VerificationCode, flow["code_id"])
-    if previous is None or previous.user_id != current_user.id:
-        raise SecurityError("Start again: send a new code.")
-    return codes.send_code(current_user, flow["purpose"], previous.phone_e164, who, host, replaces=previous.id)
-
-
 def _resend_wait(flow: dict, error) -> int:
     # A refusal's own wait, so the message and the countdown name the same seconds.
     if isinstance(error, RateLimited) and error.retry_after:
         return error.retry_after
-    code = db.session.get(VerificationCode, flow["code_id"]) if flow else None
+    code = twofactor.flow_code(current_user, flow["code_id"]) if flow else None
     return codes.resend_wait(current_user, code.id, code.phone_e164) if code else 0
-
-
-def require_recent_password() -> None:
-    """Demand the password when the last full authentication is over 15 minutes old (staff actions)."""
-    if signin_session.recently_authenticated():
-        return
-    check_password_again()
-    signin_session.mark_reauthenticated()
-
-
-def check_password_again() -> None:
-    """Check the password field against the signed-in user, throttled like sign-in."""
-    password = field("password", 1024, strip=False)
-    if not password:
-        raise SecurityError("For your security, enter your password to continue.", field="password")
-    try:
-        signin.check_password(current_user.email, password, client())
-    except SecurityError as exc:
-        # Keep the class: a throttled re-authentication answers 429 like a throttled sign-in.
-        kind = RateLimited if isinstance(exc, RateLimited) else SecurityError
-        raise kind(
-            "That password isn't right." if isinstance(exc, signin.SignInFailed) else exc.message,
-            field="password", retry_after=exc.retry_after,
-        )
 
 
 def reauthenticate(action: str, *, form: dict | None = None, allowance=ratelimits.take_sms_allowance):
@@ -190,11 +158,8 @@ def respond(step: str, *, error=None, notice=None, form=None, this_device_id: in
     if this_device_id:
         # The trust cookie is only being set by this response; mark the device anyway.
         context["this_device_id"] = this_device_id
-    response = render("account/two_factor.html", "account/_twofactor.html", _status_for(error), **context)
-    retry = getattr(error, "retry_after", None)
-    if retry:
-        response.headers["Retry-After"] = str(retry)
-    return response
+    return render("account/two_factor.html", "account/_twofactor.html", _status_for(error),
+                  retry_after=getattr(error, "retry_after", None), **context)
 
 
 def done(notice: str | None = None, *, this_device_id: int | None = None, country: str | None = None):

@@ -53,12 +53,9 @@ def change_password():
             response = hx_redirect(url_for("account.settings"))
             trust_cookie.clear_on(response)
             return response
-    response = render("account/password.html", "account/_password_form.html", status, errors=errors,
-                      typed=keep_typed(typed, errors, {"current": ["current"], "new": ["new", "confirm"],
-                                                       "confirm": ["new", "confirm"]}))
-    if retry:
-        response.headers["Retry-After"] = str(retry)
-    return response
+    return render("account/password.html", "account/_password_form.html", status, retry_after=retry, errors=errors,
+                  typed=keep_typed(typed, errors, {"current": ["current"], "new": ["new", "confirm"],
+                                                   "confirm": ["new", "confirm"]}))
 
 
 @bp.post("/sessions/end-others")
@@ -147,7 +144,7 @@ def resend():
     if not flow:
         return screen.respond(screen.current_step())
     try:
-        code = screen.resend(flow, client(), webotp_host())
+        code = twofactor.resend(current_user, flow["purpose"], flow["code_id"], client(), webotp_host())
     except (SecurityError, SmsSendError) as exc:
         return screen.respond("verify", error=exc)
     screen.start_flow(flow["purpose"], code)

@@ -80,11 +80,8 @@ def sign_in():
             error, status, retry = exc.message, exc.status, exc.retry_after
         else:
             return _after_password(user, email, next_url)
-    response = render("auth/signin.html", "auth/_signin_form.html", status,
-                      error=error, email=email, next_url=next_url)
-    if status == 429 and retry:
-        response.headers["Retry-After"] = str(retry)
-    return response
+    return render("auth/signin.html", "auth/_signin_form.html", status, retry_after=retry if status == 429 else None,
+                  error=error, email=email, next_url=next_url)
 
 
 @reload_when_expired("auth.sign_in")
@@ -189,11 +186,8 @@ def _verify_screen(user: User, state: dict, *, error=None, notice=None, status=2
     has_code = bool(state.get("code_id"))
     if error is None and not has_code and wait:
         error = _refused(wait)
-    response = render("auth/verify.html", "auth/_verify.html", status, error=error, notice=notice,
-                      masked=mask(user.phone_e164), has_code=has_code, resend_wait=wait)
-    if retry_after:
-        response.headers["Retry-After"] = str(retry_after)
-    return response
+    return render("auth/verify.html", "auth/_verify.html", status, retry_after=retry_after, error=error,
+                  notice=notice, masked=mask(user.phone_e164), has_code=has_code, resend_wait=wait)
 
 
 @bp.post("/signin/resend")
