@@ -94,12 +94,11 @@ def register_error_handlers(app: Flask) -> None:
 
 def render_outage():
     """Answer 503 for a store outage, rendering as for a visitor who is not signed in."""
-    from flask import g
-
+    from app.adapters import forget_loaded_user
     from app.extensions import login_manager
 
     # Loading the signed-in user for the page header would query the failing store again.
-    g._login_user = login_manager.anonymous_user()
+    forget_loaded_user(login_manager.anonymous_user)
     return render_error(503, None, 30)
 
 

@@ -1,6 +1,7 @@
 """The session store's rules: an outage is a clean 503; anonymous sessions are small and short-lived."""
 
 import logging
+import secrets
 from datetime import timedelta
 
 import redis
@@ -54,7 +55,8 @@ class GuardedSessionInterface:
             log.error("Session store unavailable while opening a session: %s", type(exc).__name__)
             req.environ[_DOWN] = True
             inner = self._inner
-            return inner.session_class(sid=inner._generate_sid(inner.sid_length), permanent=inner.permanent)
+            # Never saved, so any fresh id will do: made as Flask-Session makes its own.
+            return inner.session_class(sid=secrets.token_urlsafe(inner.sid_length), permanent=inner.permanent)
         if session.sid != req.cookies.get(app.config["SESSION_COOKIE_NAME"]):
             req.environ[_FRESH] = True
         return session

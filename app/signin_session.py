@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from flask import current_app, flash, session
 from flask_login import login_user, logout_user
 
+from app import adapters
 from app.extensions import db
 from app.models import User
 from app.security import challenges
@@ -15,8 +16,6 @@ AUTH_AT = "auth_at"
 CREATED_AT = "created_at"
 SEEN_AT = "seen_at"
 FLOW = "twofa_flow"
-# Flask-Login's key for the signed-in user ("<id>:<session_version>").
-USER_ID = "_user_id"
 REAUTH = "reauth"
 SIGNUP_EMAIL = "signup_email"
 # Set while new recovery codes wait for "I have saved these codes"; holds why, never the codes.
@@ -79,7 +78,7 @@ def pending_user() -> tuple[dict, User] | tuple[None, None]:
 
 def holds_sign_in(data) -> bool:
     """Tell whether session data belongs to someone signed in or half signed in."""
-    return bool(data.get(USER_ID) or data.get(PENDING))
+    return bool(adapters.signed_in_id(data) or data.get(PENDING))
 
 
 def pending() -> dict | None:
