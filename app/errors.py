@@ -65,10 +65,11 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code == 429:
             # Flask-Limiter's per-IP or global limits: say when the broken limit lets requests through.
-            from app.ratelimits import breached_retry_after, wait_message
+            from app.ratelimits import breached_retry_after
+            from app.security import wait_in_words
 
             wait = breached_retry_after()
-            return render_error(429, f"Too many requests from your network. Try again in {wait_message(wait)}.", wait)
+            return render_error(429, f"Too many requests from your network. Try again in {wait_in_words(wait)}.", wait)
         if _is_store_outage(getattr(error, "original_exception", None)):
             # Raised while saving the session, after the view: Flask wraps it in a 500.
             log.error("Session store unavailable while saving: %s", type(error.original_exception).__name__)

@@ -9,7 +9,7 @@ from app.forms import field
 from app.htmx import after_post, is_htmx, render
 from app.models import VerificationCode
 from app.recent_password import check_password_again
-from app.security import RateLimited, SecurityError, codes, devices, reauth, recovery, twofactor
+from app.security import RateLimited, SecurityError, codes, devices, reauth, recovery, twofactor, wait_in_words
 from app.security.phones import allowed_regions, calling_code_choices, mask, region_of
 from app.sms import SmsSendError
 from app.web import client, webotp_host
@@ -123,7 +123,7 @@ def _reauth_context() -> dict:
         return {"reauth": None}
     max_age = int(current_app.config["REAUTH_MAX_AGE_SECONDS"])
     return {"reauth": {"doing": REAUTH_ACTIONS[state["action"]], "has_code": bool(state["code_id"]),
-                       "since": ratelimits.wait_message(max_age),
+                       "since": wait_in_words(max_age),
                        "resend_wait": codes.resend_wait(current_user, state["code_id"], current_user.phone_e164)}}
 
 

@@ -10,7 +10,7 @@ from app.extensions import limiter
 from app.forms import checkbox, field, keep_typed, safe_next
 from app.htmx import after_post, hx_redirect, render
 from app.models import User
-from app.security import SecurityError, accounts, codes, devices, recovery, signin
+from app.security import SecurityError, accounts, codes, devices, recovery, signin, wait_in_words
 from app.security.phones import mask
 from app.web import client, webotp_host
 
@@ -119,18 +119,29 @@ def _no_pending_sign_in():
 @bp.route("/signin/verify", methods=["GET", "POST"])
 def verify():
     """Take the SMS code of a pending sign-in."""
+    return _second_factor_step(
+        lambda user, state: signin.verify_signin_code(user, state["code_id"], field("code", 64), client()),
+        lambda user, state, error, status: _verify_screen(user, state, error=error, status=status), method="sms")
+
+
+def _second_factor_step(check, show, *, method: str):
+    # The shape both second factors share: a pending sign-in, check(user, state) on POST, else show.
     state, user = signin_session.pending_user()
     if user is None:
         return _no_pending_sign_in()
     error, status = None, 200
     if request.method == "POST":
         try:
-            signin.verify_signin_code(user, state["code_id"], field("code", 64), client())
+            check(user, state)
+        except recovery.RecoveryTriesExhausted as exc:
+            signin_session.end()
+            flash(exc.message, "error")
+            return hx_redirect(url_for("auth.sign_in"))
         except SecurityError as exc:
             error, status = exc.message, exc.status
         else:
-            return _finish_with_code(user, state, trust=checkbox("trust"))
-    return _verify_screen(user, state, error=error, status=status)
+            return _finish_with_code(user, state, trust=checkbox("trust"), method=method)
+    return show(user, state, error, status)
 
 
 def _finish_with_code(user: User, state: dict, *, trust: bool, method: str = "sms"):
@@ -155,26 +166,15 @@ def _suggest_new_recovery_codes(user: User) -> None:
 @bp.route("/signin/recovery", methods=["GET", "POST"], endpoint="recovery")
 def recovery_code():
     """Take a recovery code instead of the texted one."""
-    state, user = signin_session.pending_user()
-    if user is None:
-        return _no_pending_sign_in()
-    error, status = None, 200
-    if request.method == "POST":
-        try:
-            recovery.sign_in_with(user, field("code", 64), client(), challenge_id=state.get("challenge"))
-        except recovery.RecoveryTriesExhausted as exc:
-            signin_session.end()
-            flash(exc.message, "error")
-            return hx_redirect(url_for("auth.sign_in"))
-        except SecurityError as exc:
-            error, status = exc.message, exc.status
-        else:
-            return _finish_with_code(user, state, trust=checkbox("trust"), method="recovery")
-    return render("auth/recovery.html", "auth/_recovery.html", status, error=error)
+    return _second_factor_step(
+        lambda user, state: recovery.sign_in_with(user, field("code", 64), client(),
+                                                  challenge_id=state.get("challenge")),
+        lambda user, state, error, status: render("auth/recovery.html", "auth/_recovery.html", status, error=error),
+        method="recovery")
 
 
 def _refused(wait: int) -> str:
-    return (f"Too many codes were sent. Try again in {ratelimits.wait_message(wait)}, "
+    return (f"Too many codes were sent. Try again in {wait_in_words(wait)}, "
             "or use a recovery code instead.")
 
 

@@ -75,6 +75,14 @@ def create_user(email: str, password: str, client: Client, *, is_staff: bool = F
     return user
 
 
+def lock_row(user_id: int) -> None:
+    """Serialise this account's code checks and texts until the transaction ends (PostgreSQL row lock).
+
+    SQLite needs none: BEGIN IMMEDIATE already serialises writers.
+    """
+    db.session.execute(select(User.id).where(User.id == user_id).with_for_update())
+
+
 def end_all_sessions(user: User) -> None:
     """Bump the session version so every session of the user ends at its next request."""
     db.session.execute(

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import SecurityEvent, User, utcnow
-from app.security import RateLimited, SecurityError, audit, challenges, codes, devices, notify
+from app.security import RateLimited, SecurityError, audit, challenges, codes, devices, notify, wait_in_words
 from app.security.accounts import normalise_email
 from app.security.audit import Client
 from app.security.passwords import hash_password, needs_rehash, verify_password
@@ -91,11 +91,8 @@ def _check_throttle(subject: str) -> None:
     now = utcnow()
     if now < free_at:
         wait = int((free_at - now).total_seconds()) + 1
-        minutes = (wait + 59) // 60
-        raise RateLimited(
-            f"Too many sign-in attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
-            retry_after=wait,
-        )
+        raise RateLimited(f"Too many sign-in attempts. Try again in {wait_in_words(wait, minutes_only=True)}.",
+                          retry_after=wait)
 
 
 def _notify_owner_if_throttled(user: User | None, subject: str, client: Client) -> None:
