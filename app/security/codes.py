@@ -181,7 +181,10 @@ def revoke(user: User, code_id: int | None) -> None:
 
 
 def verify_code(user: User, code_id: int | None, purpose: str, raw: str, client: Client) -> VerificationCode:
-    """Consume the code if raw matches; otherwise count the failure and raise."""
+    """Consume the code if raw matches; otherwise count the failure (committed) and raise.
+
+    A consumed code is left uncommitted: the calling service commits it with what the code was for.
+    """
     candidate = normalise_code(raw)
     if candidate is None:
         raise SecurityError("Enter the 6-digit code from the text message.")

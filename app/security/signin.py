@@ -39,7 +39,7 @@ class PasswordOutcome:
 
 
 def check_password(email: str, password: str, client: Client) -> User:
-    """Return the user for a correct email and password, or raise SignInFailed/RateLimited."""
+    """Return the user for a correct email and password, or raise SignInFailed/RateLimited; commits."""
     email = normalise_email(email)
     subject = audit.subject_digest(email)
     _check_throttle(subject)
@@ -58,8 +58,12 @@ def check_password(email: str, password: str, client: Client) -> User:
         audit.record(audit.SIGNIN_FAILED, client, user=user, subject=subject, reason="locked")
         db.session.commit()
         raise SignInFailed(LOCKED)
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+    if needs_rehash(stored_hash):
+        # End the transaction the checks above opened: the new hash is slow work, too.
+        db.session.commit()
+        new_hash = hash_password(password)
+        user.password_hash = new_hash
+        db.session.commit()
     return user
 
 
@@ -122,12 +126,13 @@ def _recent_event(user: User, kind: str) -> int:
 
 def after_password(user: User, trust_token: str | None, client: Client, host: str | None,
                    allowance: Callable[[], int | None] | None = None) -> PasswordOutcome:
-    """Decide whether a code is needed; if so, text one (allowance: see codes.send_code)."""
+    """Decide whether a code is needed; if so, text one (allowance: see codes.send_code); commits."""
     if not user.two_factor_enabled:
         return PasswordOutcome(user, needs_code=False)
     device = devices.find_trusted(user, trust_token)
     if device is not None:
         devices.mark_used(device, client)
+        db.session.commit()
         return PasswordOutcome(user, needs_code=False)
     db.session.commit()
     challenge_id = challenges.open_challenge(user, challenges.SIGN_IN)
@@ -161,12 +166,13 @@ def send_signin_code(user: User, client: Client, host: str | None,
 
 
 def verify_signin_code(user: User, code_id: int | None, raw: str, client: Client) -> None:
-    """Check the sign-in code; a wrong one may text the owner a warning."""
+    """Check the sign-in code and use it up; a wrong one may text the owner a warning; commits."""
     try:
         codes.verify_code(user, code_id, codes.SIGN_IN, raw, client)
     except SecurityError:
         _maybe_warn_wrong_codes(user, client)
         raise
+    db.session.commit()
 
 
 def _maybe_warn_wrong_codes(user: User, client: Client) -> None:
