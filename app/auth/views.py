@@ -224,7 +224,7 @@ def sign_out():
     signin_session.end()
     flash("You're signed out.", "success")
     response = hx_redirect(url_for("auth.sign_in"))
-    # Not "cookies": that would delete the trust cookie too (see DESIGN.md).
+    # Not "cookies": that would delete the trust cookie too (see docs/architecture.md).
     response.headers["Clear-Site-Data"] = '"cache", "storage"'
     return response
 
