@@ -35,6 +35,11 @@ sms_global = limiter.shared_limit(_sms_global, scope=SMS_GLOBAL_SCOPE, key_func=
 sms_per_ip = limiter.shared_limit(_sms_per_ip, scope=SMS_IP_SCOPE)
 
 
+def sms_sending(view):
+    """Limit a view that texts: the site-wide SMS ceiling, then the per-IP one (toll-fraud protection)."""
+    return sms_global(sms_per_ip(view))
+
+
 def _keyed(*keys: str) -> list[str]:
     # The same storage keys Flask-Limiter's decorators use, so both share one counter.
     prefix = current_app.config.get("RATELIMIT_KEY_PREFIX") or ""

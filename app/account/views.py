@@ -22,8 +22,7 @@ def require_login():
 
 
 # Per-IP and site-wide ceilings on SMS-sending requests (toll-fraud protection), shared with auth.
-sms_limited = ratelimits.sms_global
-sms_per_ip = ratelimits.sms_per_ip
+sms_sending = ratelimits.sms_sending
 
 
 @bp.get("")
@@ -77,8 +76,7 @@ def two_factor():
 
 
 @bp.post("/two-factor/setup")
-@sms_limited
-@sms_per_ip
+@sms_sending
 def setup_send():
     """Send a code to the number the user wants to use."""
     try:
@@ -90,8 +88,7 @@ def setup_send():
 
 
 @bp.post("/two-factor/number")
-@sms_limited
-@sms_per_ip
+@sms_sending
 def number_send():
     """Send a code to a new number; the old one stays until it is verified."""
     form = screen.phone_form()
@@ -136,8 +133,7 @@ def verify():
 
 
 @bp.post("/two-factor/resend")
-@sms_limited
-@sms_per_ip
+@sms_sending
 def resend():
     """Send a new code for the flow under way (the old code dies)."""
     flow = signin_session.flow()
@@ -212,8 +208,7 @@ def reauth_confirm():
 
 
 @bp.post("/two-factor/reauth/resend")
-@sms_limited
-@sms_per_ip
+@sms_sending
 def reauth_resend():
     """Text a new code for the re-authentication under way (the old code dies)."""
     state = signin_session.reauth()
