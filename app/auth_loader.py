@@ -23,9 +23,7 @@ def load_user(user_id: str) -> User | None:
         # The row is already loaded, so telling costs no extra query.
         signin_session.end_stale(user.password_changed_at)
         return None
-    if user is None or user.is_locked:
-        return None
-    return user
+    return user if signin_session.is_current(user, int(version)) else None
 
 
 @login_manager.unauthorized_handler

@@ -183,7 +183,6 @@ def register_extensions(app: Flask) -> None:
     sess.init_app(app)
     guard_session_store(app)
     limiter.init_app(app)
-    app.before_request(_protect_csrf)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)
@@ -194,9 +193,8 @@ def register_extensions(app: Flask) -> None:
     init_sms(app)
 
 
-def _protect_csrf() -> None:
-    # Registered after Flask-Limiter's hook (WTF_CSRF_CHECK_DEFAULT is off), so a form post
-    # without a live session is counted by the new-session limit before CSRF answers it.
+def protect_csrf() -> None:
+    """Refuse a state-changing request without a valid CSRF token (htmx included)."""
     if current_app.config["WTF_CSRF_ENABLED"]:
         csrf.protect(apply_exemptions=True)
 

@@ -4,8 +4,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
-from app.extensions import db
-from app.security import SecurityError, accounts, audit, maintenance
+from app.security import SecurityError, accounts, maintenance
 from app.security.audit import SYSTEM
 
 users_cli = AppGroup("users", help="Manage user accounts.")
@@ -34,10 +33,7 @@ def set_staff(email: str, off: bool) -> None:
     user = accounts.find_by_email(email)
     if user is None:
         raise click.ClickException(f"No user {email}")
-    user.is_staff = not off
-    accounts.end_all_sessions(user)
-    audit.record(audit.STAFF_REVOKED if off else audit.STAFF_GRANTED, SYSTEM, user=user)
-    db.session.commit()
+    accounts.set_staff(user, not off, SYSTEM)
     click.echo(f"{user.email} is {'no longer ' if off else 'now '}staff")
 
 

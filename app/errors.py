@@ -3,11 +3,11 @@
 import logging
 from collections.abc import Callable
 
-from flask import Flask, current_app, render_template, request, session
+from flask import Flask, current_app, request, session
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from app.htmx import is_htmx
+from app.htmx import render_alert
 
 log = logging.getLogger(__name__)
 
@@ -43,16 +43,8 @@ def reload_when_expired(endpoint: str):
 def render_error(status: int, message: str | None = None, retry_after: int | None = None):
     """Render the error page (or an alert fragment for htmx) with the right status."""
     title, default = MESSAGES.get(status, MESSAGES[500] if status >= 500 else MESSAGES[400])
-    context = {"status": status, "title": title, "message": message or default, "has_error": True}
-    if is_htmx():
-        response = render_template("errors/_alert.html", **context), status
-        headers = {"HX-Retarget": "#alerts", "HX-Reswap": "innerHTML"}
-    else:
-        response = render_template("errors/error.html", **context), status
-        headers = {}
-    if retry_after:
-        headers["Retry-After"] = str(retry_after)
-    return response[0], response[1], headers
+    return render_alert("errors/error.html", "errors/_alert.html", status, retry_after=retry_after,
+                        status=status, title=title, message=message or default, has_error=True)
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -73,20 +65,21 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code == 429:
             # Flask-Limiter's per-IP or global limits: say when the broken limit lets requests through.
-            from app.ratelimits import breached_retry_after, wait_message
+            from app.ratelimits import breached_retry_after
+            from app.security import wait_in_words
 
             wait = breached_retry_after()
-            return render_error(429, f"Too many requests from your network. Try again in {wait_message(wait)}.", wait)
+            return render_error(429, f"Too many requests from your network. Try again in {wait_in_words(wait)}.", wait)
         if _is_store_outage(getattr(error, "original_exception", None)):
             # Raised while saving the session, after the view: Flask wraps it in a 500.
             log.error("Session store unavailable while saving: %s", type(error.original_exception).__name__)
             return render_outage()
-        body, status, headers = render_error(error.code or 500)
+        response = render_error(error.code or 500)
         # HTTP requires 405 to name the allowed methods (werkzeug's own page would).
         allow = dict(error.get_headers()).get("Allow") if error.code == 405 else None
         if allow:
-            headers["Allow"] = allow
-        return body, status, headers
+            response.headers["Allow"] = allow
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
@@ -102,12 +95,11 @@ def register_error_handlers(app: Flask) -> None:
 
 def render_outage():
     """Answer 503 for a store outage, rendering as for a visitor who is not signed in."""
-    from flask import g
-
+    from app.adapters import forget_loaded_user
     from app.extensions import login_manager
 
     # Loading the signed-in user for the page header would query the failing store again.
-    g._login_user = login_manager.anonymous_user()
+    forget_loaded_user(login_manager.anonymous_user)
     return render_error(503, None, 30)
 
 

@@ -13,11 +13,12 @@ def is_htmx() -> bool:
     )
 
 
-def render(page: str, partial: str, status: int = 200, **context) -> Response:
+def render(page: str, partial: str, status: int = 200, *, retry_after: int | None = None, **context) -> Response:
     """Answer htmx with the partial and everyone else with the full page.
 
     The partial also carries the page's <title> (marked "Error:" on error statuses) and the
     flashed messages, swapped out of band into #alerts, so neither goes stale after a swap.
+    retry_after: seconds a refusal lasts, sent as Retry-After.
     """
     context.setdefault("has_error", status >= 400)
     if is_htmx():
@@ -28,7 +29,25 @@ def render(page: str, partial: str, status: int = 200, **context) -> Response:
         body = render_template(page, **context)
     response = make_response(body, status)
     response.vary.add("HX-Request")
+    _retry_after(response, retry_after)
     return response
+
+
+def render_alert(page: str, alert: str, http_status: int, *, retry_after: int | None = None, **context) -> Response:
+    """Answer an error: htmx swaps the alert into #alerts (whatever the target was); others get the page."""
+    if is_htmx():
+        response = make_response(render_template(alert, **context), http_status)
+        response.headers["HX-Retarget"] = "#alerts"
+        response.headers["HX-Reswap"] = "innerHTML"
+    else:
+        response = make_response(render_template(page, **context), http_status)
+    _retry_after(response, retry_after)
+    return response
+
+
+def _retry_after(response: Response, seconds: int | None) -> None:
+    if seconds:
+        response.headers["Retry-After"] = str(seconds)
 
 
 def _title_element(page: str, context: dict) -> str:

@@ -18,11 +18,6 @@ SMS_IP_SCOPE = "sms-ip"
 SMS_GLOBAL_SCOPE = "sms-global"
 
 
-def signin_limit() -> str:
-    """Per-IP limit on posts that check a password (sign in, sign up)."""
-    return current_app.config["RATELIMIT_SIGNIN"]
-
-
 def _sms_global() -> str:
     return current_app.config["RATELIMIT_SMS_GLOBAL"]
 
@@ -38,6 +33,11 @@ def _everyone() -> str:
 # Decorators for views whose every POST asks for a code to be texted.
 sms_global = limiter.shared_limit(_sms_global, scope=SMS_GLOBAL_SCOPE, key_func=_everyone)
 sms_per_ip = limiter.shared_limit(_sms_per_ip, scope=SMS_IP_SCOPE)
+
+
+def sms_sending(view):
+    """Limit a view that texts: the site-wide SMS ceiling, then the per-IP one (toll-fraud protection)."""
+    return sms_global(sms_per_ip(view))
 
 
 def _keyed(*keys: str) -> list[str]:
@@ -80,11 +80,3 @@ def breached_retry_after() -> int:
     if current is None:
         return 60
     return max(1, math.ceil(current.window.reset_time - time.time()))
-
-
-def wait_message(seconds: int) -> str:
-    """Say how long to wait, in words a person reads."""
-    if seconds < 60:
-        return f"{seconds} second{'s' if seconds != 1 else ''}"
-    minutes = math.ceil(seconds / 60)
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"

@@ -1,6 +1,7 @@
 """The session store's rules: an outage is a clean 503; anonymous sessions are small and short-lived."""
 
 import logging
+import secrets
 from datetime import timedelta
 
 import redis
@@ -54,7 +55,8 @@ class GuardedSessionInterface:
             log.error("Session store unavailable while opening a session: %s", type(exc).__name__)
             req.environ[_DOWN] = True
             inner = self._inner
-            return inner.session_class(sid=inner._generate_sid(inner.sid_length), permanent=inner.permanent)
+            # Never saved, so any fresh id will do: made as Flask-Session makes its own.
+            return inner.session_class(sid=secrets.token_urlsafe(inner.sid_length), permanent=inner.permanent)
         if session.sid != req.cookies.get(app.config["SESSION_COOKIE_NAME"]):
             req.environ[_FRESH] = True
         return session
@@ -77,14 +79,13 @@ class GuardedSessionInterface:
 
 
 def guard_session_store(app: Flask) -> None:
-    """Wrap the app's server-side session interface and refuse work while it is down."""
+    """Wrap the app's server-side session interface (refuse_while_down is its request hook)."""
     if not isinstance(app.session_interface, GuardedSessionInterface):
         app.session_interface = GuardedSessionInterface(app.session_interface)
-        # Ahead of CSRF and rate-limit checks, so an outage reads as 503, not "form expired".
-        app.before_request_funcs.setdefault(None, []).insert(0, _refuse_while_down)
 
 
-def _refuse_while_down() -> None:
+def refuse_while_down() -> None:
+    """Answer 503 when this request found the session store down."""
     # /healthz reports the outage itself; static files need no session.
     if unavailable() and request.endpoint not in ("static", "health.healthz"):
         raise SessionStoreUnavailable("session store did not answer")

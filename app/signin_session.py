@@ -6,18 +6,21 @@ from datetime import UTC, datetime
 from flask import current_app, flash, session
 from flask_login import login_user, logout_user
 
+from app import adapters
+from app.extensions import db
 from app.models import User
+from app.security import challenges
 
 PENDING = "pending"
 AUTH_AT = "auth_at"
 CREATED_AT = "created_at"
 SEEN_AT = "seen_at"
 FLOW = "twofa_flow"
-# Flask-Login's key for the signed-in user ("<id>:<session_version>").
-USER_ID = "_user_id"
 REAUTH = "reauth"
 SIGNUP_EMAIL = "signup_email"
 PHONE_COUNTRY = "phone_country"
+# Set while new recovery codes wait for "I have saved these codes"; holds why, never the codes.
+RECOVERY_ACK = "recovery_ack"
 
 PASSWORD_CHANGED_HERE = "Your password was changed, so you were signed out here."
 SIGNED_OUT_HERE = "You were signed out here. Sign in again to continue."
@@ -54,9 +57,29 @@ def begin_pending(user: User, code_id: int | None, *, challenge_id: int | None,
     session[CREATED_AT] = now()
 
 
+def is_current(user: User | None, version: int) -> bool:
+    """Tell whether a session may act for this user: it exists, is unlocked, and the version still matches.
+
+    The one rule behind both the signed-in user (auth_loader.load_user) and pending_user().
+    """
+    return user is not None and user.session_version == version and not user.is_locked
+
+
+def pending_user() -> tuple[dict, User] | tuple[None, None]:
+    """Return the live pending sign-in and its user, or (None, None) when there is none to finish."""
+    state = pending()
+    user = db.session.get(User, state["uid"]) if state else None
+    if not is_current(user, state["ver"] if state else -1) or not user.two_factor_enabled:
+        return None, None
+    # Out of recovery-code tries (or answered) in any request sharing this session: over.
+    if not challenges.is_live(state.get("challenge"), user, challenges.SIGN_IN):
+        return None, None
+    return state, user
+
+
 def holds_sign_in(data) -> bool:
     """Tell whether session data belongs to someone signed in or half signed in."""
-    return bool(data.get(USER_ID) or data.get(PENDING))
+    return bool(adapters.signed_in_id(data) or data.get(PENDING))
 
 
 def pending() -> dict | None:
@@ -84,8 +107,8 @@ def refused_for(state: dict) -> int:
     return max(0, int(retry_at - now() + 0.999)) if retry_at else 0
 
 
-def complete_sign_in(user: User, *, password_at: float | None = None) -> None:
-    """Make the session fully signed in, under a new id."""
+def start_full_session(user: User, *, password_at: float | None = None) -> None:
+    """Make the session fully signed in, under a new id (the audit record is signin.record_success)."""
     # Flask-Login must hold the user itself: given the current_user proxy it would resolve to itself.
     user = getattr(user, "_get_current_object", lambda: user)()
     regenerate()
@@ -169,6 +192,36 @@ def set_reauth_code(code_id: int | None) -> None:
 def end_reauth() -> dict | None:
     """Forget the re-authentication under way; return what it was."""
     return session.pop(REAUTH, None)
+
+
+def start_flow(purpose: str, code_id: int, masked: str) -> None:
+    """Remember which code the Two-Factor screen waits for (never the code itself)."""
+    session[FLOW] = {"purpose": purpose, "code_id": code_id, "masked": masked}
+
+
+def flow() -> dict | None:
+    """Return the setup or number-change flow under way, if any."""
+    return session.get(FLOW) or None
+
+
+def end_flow() -> dict | None:
+    """Forget the flow under way; return what it was."""
+    return session.pop(FLOW, None)
+
+
+def await_recovery_ack(why: str) -> None:
+    """Note that new recovery codes wait for "I have saved these codes" (why: "setup" or "new")."""
+    session[RECOVERY_ACK] = why
+
+
+def awaits_recovery_ack() -> bool:
+    """Tell whether new recovery codes still wait for "I have saved these codes"."""
+    return bool(session.get(RECOVERY_ACK))
+
+
+def take_recovery_ack() -> str | None:
+    """Forget the wait for "I have saved these codes"; return why it was (None when none)."""
+    return session.pop(RECOVERY_ACK, None)
 
 
 def mark_reauthenticated() -> None:

@@ -1,4 +1,4 @@
-"""Request hooks: trusted hosts, session lifetimes, the pending-sign-in gate, security headers."""
+"""The web layer's request plumbing: trusted hosts, session rules, security headers (registered by the factory)."""
 
 from urllib.parse import urlsplit
 
@@ -7,7 +7,6 @@ from werkzeug.exceptions import SecurityError as UntrustedHost
 from werkzeug.routing import IntegerConverter
 
 from app import signin_session
-from app.admin.access import hide_staff_area
 from app.htmx import hx_redirect
 from app.security.audit import Client
 
@@ -59,7 +58,8 @@ class HostCheckedRequest(Request):
         self._trusted_hosts = value
 
 
-def _refuse_untrusted_host():
+def refuse_untrusted_host():
+    """Answer a plain 400 to a Host outside TRUSTED_HOSTS."""
     # Flask found the Host outside TRUSTED_HOSTS; nothing else may run (no URL can be
     # built for that host), so answer a page that needs no url_for and no session.
     if isinstance(request.routing_exception, UntrustedHost):
@@ -90,16 +90,10 @@ class CookieSafeResponse(Response):
                               samesite=samesite, partitioned=partitioned)
 
 
-def register_request_hooks(app: Flask) -> None:
-    """Install the before/after request hooks."""
+def install_request_classes(app: Flask) -> None:
+    """Use the host-checked request, the cookie-safe response and, if configured, ProxyFix."""
     app.response_class = CookieSafeResponse
     app.request_class = HostCheckedRequest
-    # First of all hooks: the pending-sign-in redirect or a CSRF refusal would reveal /admin.
-    app.before_request_funcs.setdefault(None, []).insert(0, hide_staff_area)
-    # And ahead of that: a request for a host we don't serve gets a plain 400.
-    app.before_request_funcs[None].insert(0, _refuse_untrusted_host)
-    app.before_request(_session_rules)
-    app.after_request(_security_headers)
     if int(app.config.get("PROXY_FIX_X_FOR") or 0):
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -108,7 +102,8 @@ def register_request_hooks(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]))
 
 
-def _session_rules() -> Response | None:
+def session_rules() -> Response | None:
+    """Apply the session timeouts, and keep a pending sign-in on its code screen."""
     if request.endpoint in ("static", "health.healthz"):
         return None
     signin_session.enforce_timeouts()
@@ -117,7 +112,8 @@ def _session_rules() -> Response | None:
     return None
 
 
-def _security_headers(response: Response) -> Response:
+def security_headers(response: Response) -> Response:
+    """Add the security headers, and forbid storing anything but static files."""
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CSP)
     headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -1,6 +1,6 @@
 """The Two-Factor Authentication screen: which step to show and with what."""
 
-from flask import current_app, session, url_for
+from flask import current_app, url_for
 from flask_login import current_user
 
 from app import ratelimits, signin_session
@@ -8,13 +8,12 @@ from app.auth import trust_cookie
 from app.forms import field
 from app.htmx import after_post, is_htmx, render
 from app.models import VerificationCode
-from app.extensions import db
-from app.security import RateLimited, SecurityError, codes, devices, reauth, recovery, signin
+from app.recent_password import check_password_again
+from app.security import RateLimited, SecurityError, codes, devices, reauth, recovery, twofactor, wait_in_words
 from app.security.phones import allowed_regions, calling_code_choices, mask, region_of
 from app.sms import SmsSendError
 from app.web import client, webotp_host
 
-STEPS = ("off", "verify", "on", "change", "disable", "codes", "reauth")
 # Each step is its own page title, so a person (or a screen reader) knows where they are.
 STEP_TITLES = {
     "off": "Turn on two-factor authentication",
@@ -31,17 +30,15 @@ REAUTH_ACTIONS = {
     "number": "change your phone number",
     "recovery": "make new recovery codes",
 }
-# Set while new recovery codes wait for "I have saved these codes"; holds why, never the codes.
-RECOVERY_ACK = "recovery_ack"
 
 
 def current_step() -> str:
     """Pick the step from the user's state and any flow under way."""
     if current_user.two_factor_enabled and signin_session.reauth():
         return "reauth"
-    if session.get(signin_session.FLOW):
+    if signin_session.flow():
         return "verify"
-    if current_user.two_factor_enabled and session.get(RECOVERY_ACK):
+    if current_user.two_factor_enabled and signin_session.awaits_recovery_ack():
         return "codes"
     return "on" if current_user.two_factor_enabled else "off"
 
@@ -60,51 +57,15 @@ def phone_form(country: str | None = None) -> dict:
 
 def start_flow(purpose: str, code: VerificationCode) -> None:
     """Remember which code the screen is waiting for (never the code itself)."""
-    session[signin_session.FLOW] = {
-        "purpose": purpose,
-        "code_id": code.id,
-        "masked": mask(code.phone_e164),
-    }
-
-
-def resend(flow: dict, who, host: str | None) -> VerificationCode:
-    """Send a new code to the number of the flow under way."""
-    previous = db.session.get(VerificationCode, flow["code_id"])
-    if previous is None or previous.user_id != current_user.id:
-        raise SecurityError("Start again: send a new code.")
-    return codes.send_code(current_user, flow["purpose"], previous.phone_e164, who, host, replaces=previous.id)
+    signin_session.start_flow(purpose, code.id, mask(code.phone_e164))
 
 
 def _resend_wait(flow: dict, error) -> int:
     # A refusal's own wait, so the message and the countdown name the same seconds.
     if isinstance(error, RateLimited) and error.retry_after:
         return error.retry_after
-    code = db.session.get(VerificationCode, flow["code_id"]) if flow else None
+    code = twofactor.flow_code(current_user, flow["code_id"]) if flow else None
     return codes.resend_wait(current_user, code.id, code.phone_e164) if code else 0
-
-
-def require_recent_password() -> None:
-    """Demand the password when the last full authentication is over 15 minutes old (staff actions)."""
-    if signin_session.recently_authenticated():
-        return
-    check_password_again()
-    signin_session.mark_reauthenticated()
-
-
-def check_password_again() -> None:
-    """Check the password field against the signed-in user, throttled like sign-in."""
-    password = field("password", 1024, strip=False)
-    if not password:
-        raise SecurityError("For your security, enter your password to continue.", field="password")
-    try:
-        signin.check_password(current_user.email, password, client())
-    except SecurityError as exc:
-        # Keep the class: a throttled re-authentication answers 429 like a throttled sign-in.
-        kind = RateLimited if isinstance(exc, RateLimited) else SecurityError
-        raise kind(
-            "That password isn't right." if isinstance(exc, signin.SignInFailed) else exc.message,
-            field="password", retry_after=exc.retry_after,
-        )
 
 
 def reauthenticate(action: str, *, form: dict | None = None, allowance=ratelimits.take_sms_allowance):
@@ -134,7 +95,7 @@ def back_step(action: str) -> str:
 def _context(step: str, error=None, notice=None, form=None) -> dict:
     cfg = current_app.config
     regions = allowed_regions(cfg["SMS_ALLOWED_COUNTRIES"])
-    flow = session.get(signin_session.FLOW) or {}
+    flow = signin_session.flow() or {}
     message = error.message if isinstance(error, SecurityError) else (
         error.user_message if isinstance(error, SmsSendError) else error)
     return {
@@ -162,7 +123,7 @@ def _reauth_context() -> dict:
         return {"reauth": None}
     max_age = int(current_app.config["REAUTH_MAX_AGE_SECONDS"])
     return {"reauth": {"doing": REAUTH_ACTIONS[state["action"]], "has_code": bool(state["code_id"]),
-                       "since": ratelimits.wait_message(max_age),
+                       "since": wait_in_words(max_age),
                        "resend_wait": codes.resend_wait(current_user, state["code_id"], current_user.phone_e164)}}
 
 
@@ -197,11 +158,8 @@ def respond(step: str, *, error=None, notice=None, form=None, this_device_id: in
     if this_device_id:
         # The trust cookie is only being set by this response; mark the device anyway.
         context["this_device_id"] = this_device_id
-    response = render("account/two_factor.html", "account/_twofactor.html", _status_for(error), **context)
-    retry = getattr(error, "retry_after", None)
-    if retry:
-        response.headers["Retry-After"] = str(retry)
-    return response
+    return render("account/two_factor.html", "account/_twofactor.html", _status_for(error),
+                  retry_after=getattr(error, "retry_after", None), **context)
 
 
 def done(notice: str | None = None, *, this_device_id: int | None = None):
@@ -212,8 +170,8 @@ def done(notice: str | None = None, *, this_device_id: int | None = None):
 
 def end_flow() -> None:
     """Forget the flow under way and any recovery codes awaiting "saved" (two-factor went off)."""
-    session.pop(signin_session.FLOW, None)
-    session.pop(RECOVERY_ACK, None)
+    signin_session.end_flow()
+    signin_session.take_recovery_ack()
 
 
 
@@ -236,7 +194,7 @@ def show_recovery_codes(plain: list[str], why: str, *, notice: str, this_device_
     The one successful POST answered in place rather than redirected: the plain codes exist only in
     this no-store answer; keeping them for a redirect would mean storing them.
     """
-    session[RECOVERY_ACK] = why
+    signin_session.await_recovery_ack(why)
     return respond("codes", notice=notice, recovery_codes=plain, this_device_id=this_device_id)
 
 

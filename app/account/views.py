@@ -1,12 +1,11 @@
 """My Account Settings: password, and the Two-Factor Authentication screen."""
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from app import ratelimits, signin_session
 from app.account import changes, screen
 from app.auth import trust_cookie
-from app.extensions import db, limiter
 from app.forms import checkbox, field, keep_typed
 from app.htmx import hx_redirect, render
 from app.security import SecurityError, accounts, codes, devices, reauth, recovery, signin, twofactor
@@ -23,8 +22,7 @@ def require_login():
 
 
 # Per-IP and site-wide ceilings on SMS-sending requests (toll-fraud protection), shared with auth.
-sms_limited = ratelimits.sms_global
-sms_per_ip = ratelimits.sms_per_ip
+sms_sending = ratelimits.sms_sending
 
 
 @bp.get("")
@@ -49,17 +47,14 @@ def change_password():
         except SecurityError as exc:
             errors[exc.field or "current"], status, retry = exc.message, exc.status, exc.retry_after
         else:
-            signin_session.complete_sign_in(current_user)
+            signin_session.start_full_session(current_user)
             flash("Your password was changed. Other sessions and trusted browsers were signed out.", "success")
             response = hx_redirect(url_for("account.settings"))
             trust_cookie.clear_on(response)
             return response
-    response = render("account/password.html", "account/_password_form.html", status, errors=errors,
-                      typed=keep_typed(typed, errors, {"current": ["current"], "new": ["new", "confirm"],
-                                                       "confirm": ["new", "confirm"]}))
-    if retry:
-        response.headers["Retry-After"] = str(retry)
-    return response
+    return render("account/password.html", "account/_password_form.html", status, retry_after=retry, errors=errors,
+                  typed=keep_typed(typed, errors, {"current": ["current"], "new": ["new", "confirm"],
+                                                   "confirm": ["new", "confirm"]}))
 
 
 @bp.post("/sessions/end-others")
@@ -81,8 +76,7 @@ def two_factor():
 
 
 @bp.post("/two-factor/setup")
-@sms_limited
-@sms_per_ip
+@sms_sending
 def setup_send():
     """Send a code to the number the user wants to use."""
     try:
@@ -94,8 +88,7 @@ def setup_send():
 
 
 @bp.post("/two-factor/number")
-@sms_limited
-@sms_per_ip
+@sms_sending
 def number_send():
     """Send a code to a new number; the old one stays until it is verified."""
     form = screen.phone_form()
@@ -112,7 +105,7 @@ def number_send():
 @bp.post("/two-factor/verify")
 def verify():
     """Check the code of the setup or number-change flow."""
-    flow = session.get(signin_session.FLOW)
+    flow = signin_session.flow()
     if not flow:
         return screen.respond(screen.current_step(), error="Start again: send a new code.")
     confirm = twofactor.confirm_setup if flow["purpose"] == codes.SETUP else twofactor.confirm_number_change
@@ -120,10 +113,9 @@ def verify():
         confirm(current_user, flow["code_id"], field("code", 64), client())
     except SecurityError as exc:
         return screen.respond("verify", error=exc)
-    session.pop(signin_session.FLOW, None)
+    signin_session.end_flow()
     # Trusted only when asked, as at sign-in: this may be a shared computer.
     token, device = devices.trust_browser(current_user, client()) if checkbox("trust") else (None, None)
-    db.session.commit()
     if flow["purpose"] == codes.NUMBER_CHANGE:
         signin_session.keep_signed_in(current_user)  # the other sessions ended with the old number
     if flow["purpose"] == codes.SETUP:
@@ -141,15 +133,14 @@ def verify():
 
 
 @bp.post("/two-factor/resend")
-@sms_limited
-@sms_per_ip
+@sms_sending
 def resend():
     """Send a new code for the flow under way (the old code dies)."""
-    flow = session.get(signin_session.FLOW)
+    flow = signin_session.flow()
     if not flow:
         return screen.respond(screen.current_step())
     try:
-        code = screen.resend(flow, client(), webotp_host())
+        code = twofactor.resend(current_user, flow["purpose"], flow["code_id"], client(), webotp_host())
     except (SecurityError, SmsSendError) as exc:
         return screen.respond("verify", error=exc)
     screen.start_flow(flow["purpose"], code)
@@ -159,7 +150,7 @@ def resend():
 @bp.post("/two-factor/cancel")
 def cancel():
     """Leave the flow under way; nothing was saved and its code dies."""
-    flow = session.pop(signin_session.FLOW, None)
+    flow = signin_session.end_flow()
     if flow:
         codes.revoke(current_user, flow.get("code_id"))
     return screen.done()
@@ -217,8 +208,7 @@ def reauth_confirm():
 
 
 @bp.post("/two-factor/reauth/resend")
-@sms_limited
-@sms_per_ip
+@sms_sending
 def reauth_resend():
     """Text a new code for the re-authentication under way (the old code dies)."""
     state = signin_session.reauth()
@@ -249,7 +239,7 @@ def recovery_saved():
     """Finish once the user says the codes are saved."""
     if not checkbox("saved"):
         return screen.respond_recovery_ack("Tick “I have saved these codes” to finish.")
-    why = session.pop(screen.RECOVERY_ACK, None)
+    why = signin_session.take_recovery_ack()
     if why:
         flash("Two-factor authentication is on and your recovery codes are saved." if why == "setup"
               else "Your new recovery codes are saved.", "success")
@@ -261,7 +251,6 @@ def forget_device(device_id: int):
     """Forget one trusted browser."""
     if not devices.forget(current_user, device_id, client()):
         abort(404)
-    db.session.commit()
     return screen.devices_done("That browser will be asked for a code next time.")
 
 
@@ -269,7 +258,6 @@ def forget_device(device_id: int):
 def forget_other_devices():
     """Forget every trusted browser except this one."""
     this = devices.find_trusted(current_user, trust_cookie.read())
-    count = devices.forget_all(current_user, client(), keep_id=this.id if this else None, reason="forget others")
-    db.session.commit()
+    count = devices.forget_others(current_user, client(), keep_id=this.id if this else None)
     return screen.devices_done(f"Forgot {count} other browser{'s' if count != 1 else ''}.")
 

@@ -4,12 +4,10 @@ import re
 
 from flask import current_app
 
-from app import signin_session
+from app import adapters, signin_session
 from app.models import User
 
 BATCH = 500
-# Flask-Login keeps the signed-in user's id ("<id>:<session_version>") under this key.
-USER_ID_KEY = "_user_id"
 
 
 def count_active(user: User, now: float | None = None) -> int | None:
@@ -37,7 +35,7 @@ def _count_batch(interface, keys: list, wanted: str, now: float) -> int:
     count = 0
     for raw in interface.client.mget(keys):
         data = _decode(interface, raw)
-        if data and data.get(USER_ID_KEY) == wanted and _alive(data, now):
+        if data and adapters.signed_in_id(data) == wanted and _alive(data, now):
             count += 1
     return count
 

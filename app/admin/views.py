@@ -4,7 +4,6 @@ from flask import Blueprint, Response, abort, flash, render_template, request, s
 from flask_login import current_user
 
 from app import signin_session
-from app.account.screen import require_recent_password
 from app.admin import access, audit_log, directory, wording
 from app.admin.actions import ACTIONS
 from app.admin.paging import page_number
@@ -13,6 +12,7 @@ from app.errors import render_error
 from app.forms import field
 from app.htmx import hx_redirect, render
 from app.models import User
+from app.recent_password import require_recent_password
 from app.security import SecurityError, admin
 from app.web import client
 

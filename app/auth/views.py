@@ -6,11 +6,11 @@ from flask_login import current_user
 from app import ratelimits, signin_session
 from app.auth import trust_cookie
 from app.errors import reload_when_expired
-from app.extensions import db, limiter
+from app.extensions import limiter
 from app.forms import checkbox, field, keep_typed, safe_next
 from app.htmx import after_post, hx_redirect, render
 from app.models import User
-from app.security import SecurityError, accounts, audit, challenges, codes, devices, recovery, signin
+from app.security import SecurityError, accounts, codes, devices, recovery, signin, wait_in_words
 from app.security.phones import mask
 from app.web import client, webotp_host
 
@@ -81,11 +81,8 @@ def sign_in():
             error, status, retry = exc.message, exc.status, exc.retry_after
         else:
             return _after_password(user, email, next_url)
-    response = render("auth/signin.html", "auth/_signin_form.html", status,
-                      error=error, email=email, next_url=next_url)
-    if status == 429 and retry:
-        response.headers["Retry-After"] = str(retry)
-    return response
+    return render("auth/signin.html", "auth/_signin_form.html", status, retry_after=retry if status == 429 else None,
+                  error=error, email=email, next_url=next_url)
 
 
 @reload_when_expired("auth.sign_in")
@@ -99,8 +96,8 @@ def _after_password(user: User, email: str, next_url: str | None):
     outcome = signin.after_password(user, trust_cookie.read(), client(), webotp_host(),
                                     allowance=ratelimits.take_sms_allowance)
     if not outcome.needs_code:
-        signin.complete(user, client(), email)
-        signin_session.complete_sign_in(user)
+        signin.record_success(user, client(), email)
+        signin_session.start_full_session(user)
         _suggest_new_recovery_codes(user)
         return hx_redirect(next_url or url_for("account.settings"))
     signin_session.begin_pending(user, outcome.code_id, challenge_id=outcome.challenge_id, next_url=next_url)
@@ -110,17 +107,6 @@ def _after_password(user: User, email: str, next_url: str | None):
         # A limit is shown by the code screen itself (one message, with the wait); other failures here.
         flash(outcome.send_error, "error")
     return hx_redirect(url_for("auth.verify"))
-
-
-def _pending_user() -> tuple[dict, User] | tuple[None, None]:
-    state = signin_session.pending()
-    user = db.session.get(User, state["uid"]) if state else None
-    if user is None or user.session_version != state["ver"] or user.is_locked or not user.two_factor_enabled:
-        return None, None
-    # Out of recovery-code tries (or answered) in any request sharing this session: over.
-    if not challenges.is_live(state.get("challenge"), user, challenges.SIGN_IN):
-        return None, None
-    return state, user
 
 
 def _no_pending_sign_in():
@@ -134,24 +120,35 @@ def _no_pending_sign_in():
 @bp.route("/signin/verify", methods=["GET", "POST"])
 def verify():
     """Take the SMS code of a pending sign-in."""
-    state, user = _pending_user()
+    return _second_factor_step(
+        lambda user, state: signin.verify_signin_code(user, state["code_id"], field("code", 64), client()),
+        lambda user, state, error, status: _verify_screen(user, state, error=error, status=status), method="sms")
+
+
+def _second_factor_step(check, show, *, method: str):
+    # The shape both second factors share: a pending sign-in, check(user, state) on POST, else show.
+    state, user = signin_session.pending_user()
     if user is None:
         return _no_pending_sign_in()
     error, status = None, 200
     if request.method == "POST":
         try:
-            signin.verify_signin_code(user, state["code_id"], field("code", 64), client())
+            check(user, state)
+        except recovery.RecoveryTriesExhausted as exc:
+            signin_session.end()
+            flash(exc.message, "error")
+            return hx_redirect(url_for("auth.sign_in"))
         except SecurityError as exc:
             error, status = exc.message, exc.status
         else:
-            return _finish_with_code(user, state, trust=checkbox("trust"))
-    return _verify_screen(user, state, error=error, status=status)
+            return _finish_with_code(user, state, trust=checkbox("trust"), method=method)
+    return show(user, state, error, status)
 
 
 def _finish_with_code(user: User, state: dict, *, trust: bool, method: str = "sms"):
     token = devices.trust_browser(user, client())[0] if trust else None
-    signin.complete(user, client(), method=method, challenge_id=state.get("challenge"))
-    signin_session.complete_sign_in(user, password_at=state["auth_at"])
+    signin.record_success(user, client(), method=method, challenge_id=state.get("challenge"))
+    signin_session.start_full_session(user, password_at=state["auth_at"])
     if method == "recovery":
         flash("You signed in with a recovery code. It can't be used again.", "info")
     _suggest_new_recovery_codes(user)
@@ -170,26 +167,15 @@ def _suggest_new_recovery_codes(user: User) -> None:
 @bp.route("/signin/recovery", methods=["GET", "POST"], endpoint="recovery")
 def recovery_code():
     """Take a recovery code instead of the texted one."""
-    state, user = _pending_user()
-    if user is None:
-        return _no_pending_sign_in()
-    error, status = None, 200
-    if request.method == "POST":
-        try:
-            recovery.sign_in_with(user, field("code", 64), client(), challenge_id=state.get("challenge"))
-        except recovery.RecoveryTriesExhausted as exc:
-            signin_session.end()
-            flash(exc.message, "error")
-            return hx_redirect(url_for("auth.sign_in"))
-        except SecurityError as exc:
-            error, status = exc.message, exc.status
-        else:
-            return _finish_with_code(user, state, trust=checkbox("trust"), method="recovery")
-    return render("auth/recovery.html", "auth/_recovery.html", status, error=error)
+    return _second_factor_step(
+        lambda user, state: recovery.sign_in_with(user, field("code", 64), client(),
+                                                  challenge_id=state.get("challenge")),
+        lambda user, state, error, status: render("auth/recovery.html", "auth/_recovery.html", status, error=error),
+        method="recovery")
 
 
 def _refused(wait: int) -> str:
-    return (f"Too many codes were sent. Try again in {ratelimits.wait_message(wait)}, "
+    return (f"Too many codes were sent. Try again in {wait_in_words(wait)}, "
             "or use a recovery code instead.")
 
 
@@ -201,17 +187,14 @@ def _verify_screen(user: User, state: dict, *, error=None, notice=None, status=2
     has_code = bool(state.get("code_id"))
     if error is None and not has_code and wait:
         error = _refused(wait)
-    response = render("auth/verify.html", "auth/_verify.html", status, error=error, notice=notice,
-                      masked=mask(user.phone_e164), has_code=has_code, resend_wait=wait)
-    if retry_after:
-        response.headers["Retry-After"] = str(retry_after)
-    return response
+    return render("auth/verify.html", "auth/_verify.html", status, retry_after=retry_after, error=error,
+                  notice=notice, masked=mask(user.phone_e164), has_code=has_code, resend_wait=wait)
 
 
 @bp.post("/signin/resend")
 def resend():
     """Send a fresh code for this sign-in (its earlier code dies; other browsers' codes don't)."""
-    state, user = _pending_user()
+    state, user = signin_session.pending_user()
     if user is None:
         return _no_pending_sign_in()
     outcome = signin.send_signin_code(user, client(), webotp_host(), allowance=ratelimits.take_sms_allowance,
@@ -238,12 +221,11 @@ def cancel():
 def sign_out():
     """End this session; a trusted browser stays trusted."""
     if current_user.is_authenticated:
-        audit.record(audit.SIGNOUT, client(), user=current_user)
-        db.session.commit()
+        signin.record_sign_out(current_user, client())
     signin_session.end()
     flash("You're signed out.", "success")
     response = hx_redirect(url_for("auth.sign_in"))
-    # Not "cookies": that would delete the trust cookie too (see DESIGN.md).
+    # Not "cookies": that would delete the trust cookie too (see docs/architecture.md).
     response.headers["Clear-Site-Data"] = '"cache", "storage"'
     return response
 
@@ -263,8 +245,7 @@ def sign_out_completely():
     # the page's promise holds and a copied cookie is worth nothing.
     devices.forget_this_browser(trust_cookie.read(), client())
     if current_user.is_authenticated:
-        audit.record(audit.SIGNOUT_COMPLETELY, client(), user=current_user)
-        db.session.commit()
+        signin.record_sign_out(current_user, client(), completely=True)
     signin_session.end()
     # Not flashed: Clear-Site-Data "cookies" drops the session that would carry the message.
     response = hx_redirect(url_for("auth.signed_out"))

@@ -1,5 +1,7 @@
 """Domain services: plain arguments in, values or domain exceptions out."""
 
+import math
+
 
 class SecurityError(Exception):
     """A domain rule refused the request; the message is safe to show."""
@@ -21,3 +23,11 @@ class RateLimited(SecurityError):
     def __init__(self, message: str, *, reason: str | None = None, **kwargs) -> None:
         super().__init__(message, **kwargs)
         self.reason = reason
+
+
+def wait_in_words(seconds: int, *, minutes_only: bool = False) -> str:
+    """Say how long to wait as a person reads it: "N seconds" under a minute, else "N minutes" (rounded up)."""
+    if seconds < 60 and not minutes_only:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"

@@ -75,12 +75,28 @@ def create_user(email: str, password: str, client: Client, *, is_staff: bool = F
     return user
 
 
+def lock_row(user_id: int) -> None:
+    """Serialise this account's code checks and texts until the transaction ends (PostgreSQL row lock).
+
+    SQLite needs none: BEGIN IMMEDIATE already serialises writers.
+    """
+    db.session.execute(select(User.id).where(User.id == user_id).with_for_update())
+
+
 def end_all_sessions(user: User) -> None:
     """Bump the session version so every session of the user ends at its next request."""
     db.session.execute(
         update(User).where(User.id == user.id).values(session_version=User.session_version + 1)
     )
     db.session.refresh(user)
+
+
+def set_staff(user: User, staff: bool, client: Client) -> None:
+    """Grant or revoke the staff role; the user's sessions end so the new role applies; commits."""
+    user.is_staff = staff
+    end_all_sessions(user)
+    audit.record(audit.STAFF_GRANTED if staff else audit.STAFF_REVOKED, client, user=user)
+    db.session.commit()
 
 
 def end_other_sessions(user: User, client: Client, *, forget_browsers: bool = False,

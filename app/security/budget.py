@@ -6,8 +6,8 @@ from flask import current_app
 from sqlalchemy import delete, select, text
 
 from app.extensions import db
-from app.models import SmsMessage, User, utcnow
-from app.security import RateLimited
+from app.models import SmsMessage, utcnow
+from app.security import RateLimited, accounts, wait_in_words
 
 USER_CAP = "user_cap"
 NUMBER_CAP = "number_cap"
@@ -20,7 +20,7 @@ def lock(user_id: int | None, phone: str) -> None:
     SQLite needs neither: BEGIN IMMEDIATE already serialises writers.
     """
     if user_id is not None:
-        db.session.execute(select(User.id).where(User.id == user_id).with_for_update())
+        accounts.lock_row(user_id)
     if db.engine.dialect.name == "postgresql":
         # Accounts sharing a number would otherwise each count before the others' rows land.
         db.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": "sms-number:" + phone})
@@ -57,8 +57,7 @@ def check(user_id: int | None, phone: str, now: datetime | None = None) -> None:
     """Raise RateLimited when an hourly cap forbids another text (call under lock())."""
     wait, reason = hourly_wait(user_id, phone, now)
     if wait:
-        minutes = (wait + 59) // 60
-        raise RateLimited(f"Too many codes were sent. Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
+        raise RateLimited(f"Too many codes were sent. Try again in {wait_in_words(wait, minutes_only=True)}.",
                           retry_after=wait, reason=reason)
 
 

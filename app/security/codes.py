@@ -12,7 +12,7 @@ from sqlalchemy import update
 
 from app.extensions import db
 from app.models import User, VerificationCode, utcnow
-from app.security import RateLimited, SecurityError, audit, budget
+from app.security import RateLimited, SecurityError, audit, budget, wait_in_words
 from app.security.audit import Client
 from app.security.phones import PhoneError, allowed_regions
 from app.sms import SmsSendError, get_sender
@@ -22,6 +22,7 @@ SIGN_IN = "signin"
 NUMBER_CHANGE = "number_change"
 REAUTH = "reauth"  # the current number, before a second-factor change (app.security.reauth)
 PURPOSES = (SETUP, SIGN_IN, NUMBER_CHANGE, REAUTH)
+# Shown wherever the account-wide wrong-code cap stops codes (texted and recovery alike).
 CAPPED = "Too many wrong codes on this account. Contact support to get back in."
 
 
@@ -73,7 +74,7 @@ def check_send_allowed(user: User, phone: str, *, replaces: int | None = None, n
     now = now or utcnow()
     wait = _cooldown_left(user, replaces, now)
     if wait:
-        raise RateLimited(f"Please wait {_in_words(wait)} before asking for another code.", retry_after=wait,
+        raise RateLimited(f"Please wait {wait_in_words(wait)} before asking for another code.", retry_after=wait,
                           reason="cooldown")
     budget.check(user.id, phone, now)
 
@@ -109,7 +110,7 @@ def send_code(user: User, purpose: str, phone: str, client: Client, host: str | 
         check_send_allowed(user, phone, replaces=replaces, now=now)
         wait = allowance() if allowance else None
         if wait:
-            raise RateLimited(f"Too many codes were requested from your network. Try again in {_in_words(wait)}.",
+            raise RateLimited(f"Too many codes were requested from your network. Try again in {wait_in_words(wait)}.",
                               retry_after=wait, reason="network_limit")
     except SecurityError as exc:
         _record_refusal(user, purpose, client, exc)
@@ -167,13 +168,6 @@ def _check_destination(user: User, phone: str) -> None:
         raise PhoneError("Text messages can't be sent to that country.")
 
 
-def _in_words(seconds: int) -> str:
-    if seconds < 60:
-        return f"{seconds} second{'s' if seconds != 1 else ''}"
-    minutes = (seconds + 59) // 60
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
-
-
 def revoke(user: User, code_id: int | None) -> None:
     """Kill an abandoned flow's code so it can't be used later."""
     if code_id:
@@ -187,7 +181,10 @@ def revoke(user: User, code_id: int | None) -> None:
 
 
 def verify_code(user: User, code_id: int | None, purpose: str, raw: str, client: Client) -> VerificationCode:
-    """Consume the code if raw matches; otherwise count the failure and raise."""
+    """Consume the code if raw matches; otherwise count the failure (committed) and raise.
+
+    A consumed code is left uncommitted: the calling service commits it with what the code was for.
+    """
     candidate = normalise_code(raw)
     if candidate is None:
         raise SecurityError("Enter the 6-digit code from the text message.")

@@ -29,7 +29,7 @@ def device_name(user_agent: str | None) -> str:
 
 
 def trust_browser(user: User, client: Client) -> tuple[str, TrustedDevice]:
-    """Record this browser as trusted; return the raw token for its cookie."""
+    """Record this browser as trusted; return the raw token for its cookie; commits."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
     device = TrustedDevice(
@@ -44,6 +44,7 @@ def trust_browser(user: User, client: Client) -> tuple[str, TrustedDevice]:
     db.session.add(device)
     db.session.flush()
     audit.record(audit.DEVICE_TRUSTED, client, user=user, device_id=device.id, name=device.name)
+    db.session.commit()
     return token, device
 
 
@@ -96,12 +97,13 @@ def list_devices(user: User) -> list[TrustedDevice]:
 
 
 def forget(user: User, device_id: int, client: Client, actor: User | None = None) -> bool:
-    """Forget one of the user's devices; False if it isn't theirs."""
+    """Forget one of the user's devices; False if it isn't theirs; commits."""
     device = db.session.get(TrustedDevice, device_id)
     if device is None or device.user_id != user.id:
         return False
     db.session.delete(device)
     audit.record(audit.DEVICE_FORGOTTEN, client, user=user, actor=actor, device_id=device_id)
+    db.session.commit()
     return True
 
 
@@ -114,4 +116,11 @@ def forget_all(user: User, client: Client, *, keep_id: int | None = None, actor:
     count = db.session.execute(stmt).rowcount or 0
     if count:
         audit.record(audit.DEVICE_FORGOTTEN, client, user=user, actor=actor, count=count, why=reason)
+    return count
+
+
+def forget_others(user: User, client: Client, *, keep_id: int | None) -> int:
+    """Forget every trusted browser of the user but keep_id ("forget others"); return how many; commits."""
+    count = forget_all(user, client, keep_id=keep_id, reason="forget others")
+    db.session.commit()
     return count

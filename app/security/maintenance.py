@@ -1,11 +1,11 @@
 """Housekeeping that is safe to run from cron on every host."""
 
-import time
 from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import delete, or_
 
+from app import adapters
 from app.extensions import db
 from app.models import SecondFactorChallenge, TrustedDevice, VerificationCode, utcnow
 from app.security import append_only, budget
@@ -43,8 +43,5 @@ def _cleanup_session_files() -> int:
     cfg = current_app.config
     if cfg["SESSION_TYPE"] != "cachelib":
         return 0  # Redis expires sessions by itself.
-    cache = cfg["SESSION_CACHELIB"]
-    before = sum(1 for _ in cache._list_dir())
-    # cachelib's own expiry sweep; each file carries its expiry time.
-    cache._remove_expired(time.time())
-    return max(0, before - sum(1 for _ in cache._list_dir()))
+    # Each file carries its expiry time; cachelib sweeps only on a write that finds the cache full.
+    return adapters.remove_expired_session_files(cfg["SESSION_CACHELIB"])

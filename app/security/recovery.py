@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select, update
 
 from app.extensions import db
 from app.models import RecoveryCode, User, utcnow
-from app.security import SecurityError, audit, challenges, notify
+from app.security import SecurityError, accounts, audit, challenges, codes, notify
 from app.security.audit import Client
 
 COUNT = 10
@@ -20,7 +20,6 @@ GROUPS, GROUP_LENGTH = 3, 4  # 12 symbols of 31: about 59 bits per code
 LOW = 3  # fewer left than this, and the user is told to make new ones
 
 FORMAT_HINT = "Enter a recovery code like 4f7k-92mx-q3tn."
-CAPPED = "Too many wrong codes on this account. Contact support to get back in."
 EXHAUSTED = "Too many wrong recovery codes. Sign in again to start over."
 REAUTH_EXHAUSTED = "Too many wrong recovery codes. Enter your password to start over."
 
@@ -98,7 +97,7 @@ def generate(user: User, client: Client) -> list[str]:
     """Replace the user's codes with a fresh set; return them for showing once."""
     if not user.two_factor_enabled:
         raise SecurityError("Turn on two-factor authentication first.")
-    _lock_user(user)
+    accounts.lock_row(user.id)
     plain = [_new_code() for _ in range(COUNT)]
     # The old set dies in the same transaction that creates the new one.
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
@@ -107,11 +106,6 @@ def generate(user: User, client: Client) -> list[str]:
     audit.record(audit.RECOVERY_CODES_GENERATED, client, user=user, count=COUNT)
     db.session.commit()
     return [display(p) for p in plain]
-
-
-def _lock_user(user: User) -> None:
-    # Serialises code checks per user on PostgreSQL; SQLite already serialises writers.
-    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
 
 
 def _match(user: User, compact: str) -> RecoveryCode | None:
@@ -141,11 +135,11 @@ def _use(user: User, raw: str, client: Client, challenge_id: int | None, purpose
     if compact is None:
         raise SecurityError(FORMAT_HINT)
     max_tries = int(current_app.config["CODE_MAX_ATTEMPTS"])
-    _lock_user(user)
+    accounts.lock_row(user.id)
     db.session.refresh(user)  # the shared failure counter as of the lock
     if user.consecutive_code_failures >= int(current_app.config["CODE_FAILURE_CAP"]):
         db.session.rollback()
-        raise SecurityError(CAPPED)
+        raise SecurityError(codes.CAPPED)
     # Counted on the challenge's row before comparing: parallel tries on one session
     # share this count, so at most max_tries ever reach the comparison.
     attempt = challenges.take_recovery_try(challenge_id, user, purpose)

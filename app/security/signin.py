@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import SecurityEvent, User, utcnow
-from app.security import RateLimited, SecurityError, audit, challenges, codes, devices, notify
+from app.security import RateLimited, SecurityError, audit, challenges, codes, devices, notify, wait_in_words
 from app.security.accounts import normalise_email
 from app.security.audit import Client
 from app.security.passwords import hash_password, needs_rehash, verify_password
@@ -39,7 +39,7 @@ class PasswordOutcome:
 
 
 def check_password(email: str, password: str, client: Client) -> User:
-    """Return the user for a correct email and password, or raise SignInFailed/RateLimited."""
+    """Return the user for a correct email and password, or raise SignInFailed/RateLimited; commits."""
     email = normalise_email(email)
     subject = audit.subject_digest(email)
     _check_throttle(subject)
@@ -58,8 +58,12 @@ def check_password(email: str, password: str, client: Client) -> User:
         audit.record(audit.SIGNIN_FAILED, client, user=user, subject=subject, reason="locked")
         db.session.commit()
         raise SignInFailed(LOCKED)
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+    if needs_rehash(stored_hash):
+        # End the transaction the checks above opened: the new hash is slow work, too.
+        db.session.commit()
+        new_hash = hash_password(password)
+        user.password_hash = new_hash
+        db.session.commit()
     return user
 
 
@@ -91,11 +95,8 @@ def _check_throttle(subject: str) -> None:
     now = utcnow()
     if now < free_at:
         wait = int((free_at - now).total_seconds()) + 1
-        minutes = (wait + 59) // 60
-        raise RateLimited(
-            f"Too many sign-in attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
-            retry_after=wait,
-        )
+        raise RateLimited(f"Too many sign-in attempts. Try again in {wait_in_words(wait, minutes_only=True)}.",
+                          retry_after=wait)
 
 
 def _notify_owner_if_throttled(user: User | None, subject: str, client: Client) -> None:
@@ -125,12 +126,13 @@ def _recent_event(user: User, kind: str) -> int:
 
 def after_password(user: User, trust_token: str | None, client: Client, host: str | None,
                    allowance: Callable[[], int | None] | None = None) -> PasswordOutcome:
-    """Decide whether a code is needed; if so, text one (allowance: see codes.send_code)."""
+    """Decide whether a code is needed; if so, text one (allowance: see codes.send_code); commits."""
     if not user.two_factor_enabled:
         return PasswordOutcome(user, needs_code=False)
     device = devices.find_trusted(user, trust_token)
     if device is not None:
         devices.mark_used(device, client)
+        db.session.commit()
         return PasswordOutcome(user, needs_code=False)
     db.session.commit()
     challenge_id = challenges.open_challenge(user, challenges.SIGN_IN)
@@ -164,12 +166,13 @@ def send_signin_code(user: User, client: Client, host: str | None,
 
 
 def verify_signin_code(user: User, code_id: int | None, raw: str, client: Client) -> None:
-    """Check the sign-in code; a wrong one may text the owner a warning."""
+    """Check the sign-in code and use it up; a wrong one may text the owner a warning; commits."""
     try:
         codes.verify_code(user, code_id, codes.SIGN_IN, raw, client)
     except SecurityError:
         _maybe_warn_wrong_codes(user, client)
         raise
+    db.session.commit()
 
 
 def _maybe_warn_wrong_codes(user: User, client: Client) -> None:
@@ -178,8 +181,8 @@ def _maybe_warn_wrong_codes(user: User, client: Client) -> None:
     _notice_once_an_hour(user, audit.WRONG_CODE_NOTICE, notify.WRONG_CODES, client)
 
 
-def complete(user: User, client: Client, subject_email: str | None = None, method: str = "password",
-             challenge_id: int | None = None) -> None:
+def record_success(user: User, client: Client, subject_email: str | None = None, method: str = "password",
+                   challenge_id: int | None = None) -> None:
     """Record a finished sign-in (and end its challenge), keyed like failures by the normalised email; commits."""
     challenges.end(challenge_id)
     user.last_sign_in_at = utcnow()
@@ -187,4 +190,10 @@ def complete(user: User, client: Client, subject_email: str | None = None, metho
         audit.SIGNIN_SUCCESS, client, user=user,
         subject=audit.subject_digest(normalise_email(subject_email or user.email)), method=method,
     )
+    db.session.commit()
+
+
+def record_sign_out(user: User, client: Client, *, completely: bool = False) -> None:
+    """Record that the user signed out here (completely: and forgot this browser); commits."""
+    audit.record(audit.SIGNOUT_COMPLETELY if completely else audit.SIGNOUT, client, user=user)
     db.session.commit()

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from flask import current_app
 
 from app.extensions import db
-from app.models import RecoveryCode, User
+from app.models import RecoveryCode, User, VerificationCode
 from app.security import SecurityError, accounts, audit, codes, devices, notify
 from app.security.audit import Client
 from app.security.phones import allowed_regions, parse_mobile
@@ -40,6 +40,20 @@ def start_number_change(user: User, region: str, raw_phone: str, client: Client,
     """Send a code to the new number; the old one stays in force meanwhile (allowance: see codes.send_code)."""
     phone = check_new_number(user, region, raw_phone)
     return codes.send_code(user, codes.NUMBER_CHANGE, phone, client, host, allowance=allowance)
+
+
+def flow_code(user: User, code_id: int | None) -> VerificationCode | None:
+    """Return the user's own code with this id (another user's code is None, like a missing one)."""
+    code = db.session.get(VerificationCode, code_id) if code_id else None
+    return code if code is not None and code.user_id == user.id else None
+
+
+def resend(user: User, purpose: str, code_id: int | None, client: Client, host: str | None) -> VerificationCode:
+    """Send a new code to the number of the user's flow code code_id, which dies (see codes.send_code)."""
+    previous = flow_code(user, code_id)
+    if previous is None:
+        raise SecurityError("Start again: send a new code.")
+    return codes.send_code(user, purpose, previous.phone_e164, client, host, replaces=previous.id)
 
 
 def check_new_number(user: User, region: str, raw_phone: str) -> str:

@@ -146,7 +146,7 @@ def test_asvs_3_3_1_sign_out_deletes_the_server_record(app, client):
     response = client.post("/signout")
     assert stored(app, sid) is None
     assert sent_to_sign_in(replay(app, sid).get("/account"))
-    # Plain sign-out keeps a trusted browser trusted: no "cookies" (see DESIGN.md).
+    # Plain sign-out keeps a trusted browser trusted: no "cookies" (see docs/architecture.md).
     assert response.headers["Clear-Site-Data"] == '"cache", "storage"'
 
 
