@@ -4,8 +4,10 @@ import functools
 import os
 import re
 import tempfile
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 
 from tests.fake_vonage import FakeVonage
 
@@ -194,6 +196,19 @@ def app_factory(tmp_path, fake_vonage):
             db.session.remove()
             db.engine.dispose()
     clear_test_redis()
+
+
+@pytest.fixture
+def clock_start():
+    """Where `clock` starts: now, at a whole second (a conftest may pin a fixed date instead)."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+@pytest.fixture
+def clock(clock_start):
+    """Freeze the clock at clock_start; tests move it with clock.shift(seconds)."""
+    with time_machine.travel(clock_start, tick=False) as traveller:
+        yield traveller
 
 
 @pytest.fixture

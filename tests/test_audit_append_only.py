@@ -8,7 +8,6 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from tests.conftest import make_user
-from tests.twofactor_helpers import clock  # noqa: F401
 from tests.test_migrations_pg import MIGRATIONS, empty_database, keep_loggers, migrate_app  # noqa: F401
 
 REFUSED = [

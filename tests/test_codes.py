@@ -7,9 +7,9 @@ from sqlalchemy import text as sql
 
 from tests.conftest import OTHER_PHONE, PHONE, PHONE_NATIONAL, htmx, make_user, sign_in, sign_in_fully, stored_sessions
 from tests.twofactor_helpers import (
-    NUMBER, RESEND, SIGNIN_RESEND, SIGNIN_VERIFY, VERIFY, answer_code, begin_sign_in, clock,  # noqa: F401
-    client_with_agent, code_rows, event_rows, is_partial, live_code_rows, redirects_to, send_setup_code,
-    signed_in, text, user, wrong_code,
+    NUMBER, RESEND, SIGNIN_RESEND, SIGNIN_VERIFY, VERIFY, answer_code, begin_sign_in, client_with_agent,
+    code_rows, event_rows, is_partial, live_code_rows, redirects_to, send_setup_code, signed_in, text, user,
+    wrong_code,
 )
 
 SETUP_CODE = "setup"

@@ -5,9 +5,10 @@ import re
 import pytest
 
 from tests.conftest import OTHER_PHONE, PASSWORD, PHONE, PHONE_NATIONAL, htmx, make_user, sign_in, sign_in_fully
-from tests.twofactor_helpers import (DISABLE, FIREFOX_WINDOWS, NUMBER, RESEND, SETUP, SIGNIN_RESEND,  # noqa: F401
-                                     SIGNIN_VERIFY, TWO_FACTOR, VERIFY, begin_sign_in, client_with_agent, clock,
-                                     device_rows, text, trust_token, trusted_browser)
+from tests.twofactor_helpers import (
+    DISABLE, FIREFOX_WINDOWS, NUMBER, RESEND, SETUP, SIGNIN_RESEND, SIGNIN_VERIFY, TWO_FACTOR, VERIFY,
+    begin_sign_in, client_with_agent, device_rows, text, trust_token, trusted_browser,
+)
 
 NEW_PASSWORD = "Violet-Harbour-Thimble-58"
 APP = "Health Records"

@@ -5,7 +5,7 @@ import pytest
 from app import create_app
 from app.bootstrap import ConfigError
 from tests.conftest import PHONE, make_user, sign_in_fully
-from tests.twofactor_helpers import clock, send_setup_code  # noqa: F401
+from tests.twofactor_helpers import send_setup_code
 
 GB_MOBILE = "+447400123456"
 US_NUMBER_SENDER = {"VONAGE_SMS_FROM_BY_COUNTRY": {"1": "+1 201 555 0100"}}

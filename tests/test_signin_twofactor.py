@@ -8,9 +8,9 @@ from flask import url_for
 
 from tests.conftest import OTHER_PHONE, PASSWORD, PHONE, htmx, make_user, session_cookie, sign_in
 from tests.twofactor_helpers import (
-    FIREFOX_WINDOWS, SIGNIN_RESEND, SIGNIN_VERIFY, answer_code, begin_sign_in, clock,  # noqa: F401
-    client_with_agent, device_rows, event_rows, is_partial, redirects_to, signed_in, text, trust_token,
-    trusted_browser, wrong_code,
+    FIREFOX_WINDOWS, SIGNIN_RESEND, SIGNIN_VERIFY, answer_code, begin_sign_in, client_with_agent,
+    device_rows, event_rows, is_partial, redirects_to, signed_in, text, trust_token, trusted_browser,
+    wrong_code,
 )
 from app.web import PENDING_ALLOWED
 

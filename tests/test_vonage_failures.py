@@ -7,8 +7,8 @@ import pytest
 
 from tests.conftest import OTHER_PHONE, PHONE, PHONE_NATIONAL, htmx, make_user, sign_in, sign_in_fully
 from tests.twofactor_helpers import (
-    BAD_NUMBER, COULD_NOT_SEND, NUMBER, RESEND, SIGNIN_RESEND, SIGNIN_VERIFY, TWO_FACTOR, VERIFY,  # noqa: F401
-    answer_code, begin_sign_in, client_with_agent, clock, code_rows, event_rows, is_partial, live_code_rows,
+    BAD_NUMBER, COULD_NOT_SEND, NUMBER, RESEND, SIGNIN_RESEND, SIGNIN_VERIFY, TWO_FACTOR, VERIFY,
+    answer_code, begin_sign_in, client_with_agent, code_rows, event_rows, is_partial, live_code_rows,
     redirects_to, send_setup_code, signed_in, text, user,
 )
 
