@@ -10,6 +10,7 @@ import pytest
 import time_machine
 
 from tests.fake_vonage import FakeVonage
+from tests.support import FixtureValue
 
 PASSWORD = "Blue-Kettle-Orbit-42"
 PHONE = "+12015550123"  # a valid US number, used as "the user's phone"
@@ -147,16 +148,20 @@ def build_app(tmp_path, fake_vonage, **overrides):
     return app
 
 
-@pytest.fixture
-def app_config():
-    """Override per module/test by redefining this fixture."""
-    return {}
+def marked_settings(request) -> dict:
+    """Merge the config of every @pytest.mark.settings on a test: module, then class, then function (closest wins)."""
+    merged = {}
+    for marker in reversed(list(request.node.iter_markers("settings"))):
+        merged.update(marker.kwargs)
+    return {key: getattr(request.getfixturevalue(value.fixture), value.attr) if isinstance(value, FixtureValue)
+            else value for key, value in merged.items()}
 
 
 @pytest.fixture
-def app(tmp_path, fake_vonage, app_config):
+def app(request, tmp_path, fake_vonage):
+    """An app with a fresh schema, configured by the test's @pytest.mark.settings."""
     fake_vonage.reset()
-    application = build_app(tmp_path, fake_vonage, **app_config)
+    application = build_app(tmp_path, fake_vonage, **marked_settings(request))
     yield application
     from app.extensions import db
 
@@ -174,15 +179,17 @@ def client(app):
 
 
 @pytest.fixture
-def app_factory(tmp_path, fake_vonage):
-    """Build more apps with config overrides (schema=False leaves the database alone); dispose them after."""
+def app_factory(request, tmp_path, fake_vonage):
+    """Build more apps with config overrides on top of the test's settings (schema=False leaves the database alone)."""
     from app import create_app
     from app.extensions import db
 
     fake_vonage.reset()
     made = []
+    marked = marked_settings(request)
 
     def make(schema: bool = True, **overrides):
+        overrides = {**marked, **overrides}
         if schema:
             application = build_app(tmp_path, fake_vonage, **overrides)
         else:
@@ -309,10 +316,10 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server(tmp_path, fake_vonage, app_config):
-    """A real HTTP server with CSRF on, talking to the fake Vonage."""
+def live_server(request, tmp_path, fake_vonage):
+    """A real HTTP server with CSRF on, talking to the fake Vonage (and the test's @pytest.mark.settings)."""
     fake_vonage.reset()
-    application = build_app(tmp_path, fake_vonage, WTF_CSRF_ENABLED=True, **app_config)
+    application = build_app(tmp_path, fake_vonage, **{"WTF_CSRF_ENABLED": True, **marked_settings(request)})
     server = LiveServer(application)
     yield server
     server.stop()

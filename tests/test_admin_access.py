@@ -126,11 +126,8 @@ def test_patients_do_not_see_the_support_link(app, client, fake_vonage):
     assert "Support" not in client.get("/account").get_data(as_text=True)
 
 
+@pytest.mark.settings(WTF_CSRF_ENABLED=True)
 class TestWithCsrfOn:
-    @pytest.fixture
-    def app_config(self):
-        return {"WTF_CSRF_ENABLED": True}
-
     def test_a_refused_token_does_not_reveal_the_area(self, app, client):
         patient = make_patient(app)
         response = client.post(f"/admin/users/{patient}/actions/lock", data={"reason": REASON})

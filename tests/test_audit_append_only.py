@@ -103,7 +103,7 @@ def test_tables_made_by_the_migrations_refuse_changes(empty_database, tmp_path, 
 
 # ---------------------------------------------------------------- retention of client details
 
-@pytest.mark.parametrize("app_config", [{"AUDIT_CLIENT_RETENTION_DAYS": 30}])
+@pytest.mark.settings(AUDIT_CLIENT_RETENTION_DAYS=30)
 def test_cleanup_blanks_old_ips_and_user_agents_and_nothing_else(app, runner, clock):
     from app.extensions import db
     from app.models import SecurityEvent, utcnow

@@ -134,7 +134,7 @@ def test_sign_in_code_expires_at_ten_minutes_too(app, fake_vonage, clock):
     assert not signed_in(pending)
 
 
-@pytest.mark.parametrize("app_config", [{"CODE_TTL_SECONDS": 300}])
+@pytest.mark.settings(CODE_TTL_SECONDS=300)
 def test_code_lifetime_is_configurable(app, fake_vonage, setup_client, clock):
     page = text(send_setup_code(setup_client))
     assert "It expires in 5 minutes." in page
@@ -236,7 +236,7 @@ def test_the_fifth_wrong_try_kills_a_sign_in_code(app, fake_vonage, clock):
     assert answer_code(pending, fake_vonage.last_code(PHONE)).status_code == 303
 
 
-@pytest.mark.parametrize("app_config", [{"CODE_MAX_ATTEMPTS": 2}])
+@pytest.mark.settings(CODE_MAX_ATTEMPTS=2)
 def test_tries_per_code_are_configurable(app, fake_vonage, setup_client):
     send_setup_code(setup_client)
     right = fake_vonage.last_code(PHONE)
@@ -330,7 +330,7 @@ def test_sign_in_resend_cooldown(app, fake_vonage, clock):
     assert answer_code(pending, fake_vonage.last_code(PHONE)).status_code == 303
 
 
-@pytest.mark.parametrize("app_config", [{"CODE_RESEND_COOLDOWN_SECONDS": 60}])
+@pytest.mark.settings(CODE_RESEND_COOLDOWN_SECONDS=60)
 def test_resend_cooldown_is_configurable(app, fake_vonage, setup_client, clock):
     send_setup_code(setup_client)
     clock.shift(59)
@@ -342,7 +342,7 @@ def test_resend_cooldown_is_configurable(app, fake_vonage, setup_client, clock):
 # ---------------------------------------------------------------- hourly caps
 
 
-@pytest.mark.parametrize("app_config", [{"SMS_MAX_PER_USER_PER_HOUR": 5, "SMS_MAX_PER_NUMBER_PER_HOUR": 5}])
+@pytest.mark.settings(SMS_MAX_PER_USER_PER_HOUR=5, SMS_MAX_PER_NUMBER_PER_HOUR=5)
 def test_at_most_five_codes_per_user_per_hour(app, fake_vonage, setup_client, clock):
     send_setup_code(setup_client)
     for _ in range(4):
@@ -371,7 +371,7 @@ def test_at_most_five_codes_per_user_per_hour(app, fake_vonage, setup_client, cl
     assert fake_vonage.last_code(PHONE) != last or len(fake_vonage.messages) == 6
 
 
-@pytest.mark.parametrize("app_config", [{"SMS_MAX_PER_USER_PER_HOUR": 5, "SMS_MAX_PER_NUMBER_PER_HOUR": 5}])
+@pytest.mark.settings(SMS_MAX_PER_USER_PER_HOUR=5, SMS_MAX_PER_NUMBER_PER_HOUR=5)
 def test_the_user_cap_spans_every_flow(app, fake_vonage, clock):
     uid = make_user(app, phone=PHONE)
     signed = client_with_agent(app)
@@ -390,7 +390,7 @@ def test_the_user_cap_spans_every_flow(app, fake_vonage, clock):
     assert live_code_rows(app, uid, "signin") == []
 
 
-@pytest.mark.parametrize("app_config", [{"SMS_MAX_PER_USER_PER_HOUR": 5, "SMS_MAX_PER_NUMBER_PER_HOUR": 5}])
+@pytest.mark.settings(SMS_MAX_PER_USER_PER_HOUR=5, SMS_MAX_PER_NUMBER_PER_HOUR=5)
 def test_at_most_five_codes_per_number_per_hour(app, fake_vonage):
     browsers = []
     for n in range(6):
@@ -407,7 +407,7 @@ def test_at_most_five_codes_per_number_per_hour(app, fake_vonage):
     assert send_setup_code(browsers[5], "201-555-0199", as_htmx=True).status_code == 200
 
 
-@pytest.mark.parametrize("app_config", [{"SMS_MAX_PER_USER_PER_HOUR": 2}])
+@pytest.mark.settings(SMS_MAX_PER_USER_PER_HOUR=2)
 def test_hourly_cap_is_configurable(app, fake_vonage, setup_client, clock):
     send_setup_code(setup_client)
     clock.shift(30)
@@ -434,7 +434,7 @@ def test_failures_do_not_reset_on_resend(app, fake_vonage, setup_client, clock):
     assert user(app, setup_client.user_id).consecutive_code_failures == 0
 
 
-@pytest.mark.parametrize("app_config", [{"CODE_FAILURE_CAP": 6}])
+@pytest.mark.settings(CODE_FAILURE_CAP=6)
 def test_account_wide_failure_cap_holds_across_resends(app, fake_vonage, setup_client, clock):
     send_setup_code(setup_client)
     for _ in range(5):
@@ -519,8 +519,7 @@ def test_sms_text_is_exactly_as_specified(app, fake_vonage, setup_client):
     assert message["to"] == "12015550123" and message["from"] == "HealthRec"
 
 
-@pytest.mark.parametrize("app_config", [{"APP_NAME": "Clinic Portal", "VONAGE_SMS_FROM": "Clinic",
-                                         "PUBLIC_URL": "https://records.example.org:8443"}])
+@pytest.mark.settings(APP_NAME="Clinic Portal", VONAGE_SMS_FROM="Clinic", PUBLIC_URL="https://records.example.org:8443")
 def test_sms_names_the_app_and_the_host_without_its_port(app, fake_vonage):
     make_user(app, phone=PHONE)
     pending = client_with_agent(app)

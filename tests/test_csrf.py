@@ -12,9 +12,7 @@ NEW_PASSWORD = "Violet-Harbour-Thimble-58"
 EXPIRED = "Your form expired or came from somewhere else."
 
 
-@pytest.fixture
-def app_config():
-    return {"WTF_CSRF_ENABLED": True}
+pytestmark = pytest.mark.settings(WTF_CSRF_ENABLED=True)
 
 
 def user_count(app) -> int:

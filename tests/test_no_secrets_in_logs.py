@@ -70,8 +70,9 @@ def run_every_flow(app, fake_vonage, clock):
     return this
 
 
-@pytest.mark.parametrize("app_config", [{"LOG_JSON": False}, {"LOG_JSON": True}])
-def test_full_flows_log_no_code_and_no_number(app, fake_vonage, all_logs, clock):
+@pytest.mark.parametrize("log_json", [pytest.param(False, marks=pytest.mark.settings(LOG_JSON=False)),
+                                      pytest.param(True, marks=pytest.mark.settings(LOG_JSON=True))])
+def test_full_flows_log_no_code_and_no_number(app, fake_vonage, all_logs, clock, log_json):
     run_every_flow(app, fake_vonage, clock)
     logged = all_logs.text
     # The capture really ran at DEBUG and saw the SMS traffic and the security events.

@@ -52,7 +52,7 @@ def test_activity_still_keeps_the_session_alive(app, client, fake_vonage, monkey
         assert response.status_code in (302, 303) and "/signin" in response.headers["Location"]
 
 
-@pytest.mark.parametrize("app_config", [{"SQLITE_BUSY_TIMEOUT_MS": 200}])
+@pytest.mark.settings(SQLITE_BUSY_TIMEOUT_MS=200)
 def test_get_requests_do_not_wait_for_the_sqlite_write_lock(app, client, fake_vonage):
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         pytest.skip("SQLite only: PostgreSQL readers never wait for writers")

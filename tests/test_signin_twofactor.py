@@ -114,7 +114,7 @@ def test_pending_sign_in_expires_after_ten_minutes(app, fake_vonage, uid, clock,
     assert event_rows(app, uid, "signin_success") == []
 
 
-@pytest.mark.parametrize("app_config", [{"PENDING_SIGNIN_TTL_SECONDS": 120}])
+@pytest.mark.settings(PENDING_SIGNIN_TTL_SECONDS=120)
 def test_pending_lifetime_is_configurable(app, fake_vonage, uid, clock):
     browser = begin_sign_in(app)
     clock.shift(121)
@@ -235,7 +235,7 @@ def test_device_name_comes_from_the_user_agent(app, fake_vonage, uid, user_agent
     assert [d.name for d in device_rows(app, uid)] == [name]
 
 
-@pytest.mark.parametrize("app_config", [{"TRUSTED_DEVICE_DAYS": 7}])
+@pytest.mark.settings(TRUSTED_DEVICE_DAYS=7)
 def test_trust_lifetime_is_configurable_and_ends(app, fake_vonage, uid, clock):
     browser = begin_sign_in(app)
     response = answer_code(browser, fake_vonage.last_code(PHONE), trust=True)

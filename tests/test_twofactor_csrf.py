@@ -8,9 +8,7 @@ from tests.twofactor_helpers import (
 )
 
 
-@pytest.fixture
-def app_config():
-    return {"WTF_CSRF_ENABLED": True}
+pytestmark = pytest.mark.settings(WTF_CSRF_ENABLED=True)
 
 
 def sign_in_with_token(browser, fake_vonage, *, trust=False):

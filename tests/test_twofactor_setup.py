@@ -62,7 +62,7 @@ def test_country_select_offers_only_allowed_countries(app, signed_in_client):
     assert 'value="JP"' not in page and "Japan" not in page
 
 
-@pytest.mark.parametrize("app_config", [{"DEFAULT_COUNTRY": "GB"}])
+@pytest.mark.settings(DEFAULT_COUNTRY="GB")
 def test_default_country_comes_from_config(signed_in_client):
     page = text(signed_in_client.get(TWO_FACTOR))
     assert '<option value="GB" selected>United Kingdom (+44)</option>' in page

@@ -27,10 +27,8 @@ MODES = {
 FULL_NUMBERS = (PHONE, PHONE.lstrip("+"), OTHER_PHONE, OTHER_PHONE.lstrip("+"), "2015550123", "2015550188")
 
 
-@pytest.fixture
-def app_config():
-    """A short SDK timeout, so the "slow" fake times out quickly."""
-    return {"VONAGE_TIMEOUT": 1}
+# A short SDK timeout, so the "slow" fake times out quickly.
+pytestmark = pytest.mark.settings(VONAGE_TIMEOUT=1)
 
 
 @pytest.fixture(params=list(MODES))

@@ -284,11 +284,8 @@ def test_owasp_body_just_under_64_kb_is_read(app, client):
     assert response.status_code == 422
 
 
+@pytest.mark.settings(WTF_CSRF_ENABLED=True)
 class TestWithCsrf:
-    @pytest.fixture
-    def app_config(self):
-        return {"WTF_CSRF_ENABLED": True}
-
     def test_owasp_oversized_body_is_413_before_the_csrf_check(self, app, client):
         response = client.post("/signin", data={"email": "x" * 70_000})
         assert response.status_code == 413

@@ -239,11 +239,8 @@ NIST_CONFIG = {
 }
 
 
+@pytest.mark.settings(**NIST_CONFIG)
 class TestNist:
-    @pytest.fixture
-    def app_config(self):
-        return NIST_CONFIG
-
     def _resend(self, client, clock):
         clock.shift(31)
         response = client.post("/signin/resend")

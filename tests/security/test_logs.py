@@ -14,10 +14,9 @@ NUMBERS = [PHONE, PHONE.lstrip("+"), PHONE[2:], "201-555-0123", "201 555 0123",
            OTHER_PHONE, OTHER_PHONE.lstrip("+"), OTHER_PHONE[2:], "201-555-0188"]
 
 
-@pytest.fixture
-def app_config():
-    # The flow texts codes and notices within the hour; the shipped caps leave room for all of them.
-    return {"LOG_JSON": True}
+# The flow texts codes and notices within the hour; the shipped caps leave room for all of them.
+pytestmark = pytest.mark.settings(LOG_JSON=True)
+
 
 
 @pytest.fixture

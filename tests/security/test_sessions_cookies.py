@@ -40,11 +40,8 @@ def set_cookies(response) -> dict[str, str]:
 
 # ---------------------------------------------------------------- new id at every privilege change (CSRF on)
 
+@pytest.mark.settings(WTF_CSRF_ENABLED=True)
 class TestRegeneration:
-    @pytest.fixture
-    def app_config(self):
-        return {"WTF_CSRF_ENABLED": True}
-
     def post(self, client, path, data, token_from):
         return client.post(path, data={**data, "csrf_token": csrf_token(client, token_from)})
 
