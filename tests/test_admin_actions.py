@@ -10,7 +10,7 @@ from app.security import audit
 from app.security.signin import LOCKED
 from tests.admin_helpers import (PATIENT_EMAIL, REASON, build_world, cheap_password_hashing, events, later,
                                  set_user, user_state)
-from tests.conftest import PASSWORD, PHONE, htmx, sign_in, sign_in_fully
+from tests.support import PASSWORD, PHONE, htmx, sign_in, sign_in_fully
 
 
 @pytest.fixture(autouse=True)

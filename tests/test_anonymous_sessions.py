@@ -9,7 +9,7 @@ from email.utils import parsedate_to_datetime
 
 import pytest
 
-from tests.conftest import PASSWORD, PHONE, csrf_token, htmx, make_user, sign_in, sign_in_fully
+from tests.support import PASSWORD, PHONE, csrf_token, htmx, make_user, sign_in, sign_in_fully
 
 ANON_TTL = 600
 IDLE = 1800

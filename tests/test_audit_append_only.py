@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from tests.conftest import make_user
+from tests.support import make_user
 from tests.test_migrations_pg import MIGRATIONS, empty_database, keep_loggers, migrate_app  # noqa: F401
 
 REFUSED = [

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD, PHONE, PHONE_NATIONAL, make_user
+from tests.support import PASSWORD, PHONE, PHONE_NATIONAL, make_user
 from tests.twofactor_helpers import device_rows, user
 
 pytestmark = pytest.mark.browser

@@ -13,7 +13,7 @@ import pytest
 import time_machine
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD, PHONE, make_user
+from tests.support import PASSWORD, PHONE, make_user
 
 pytestmark = pytest.mark.browser
 

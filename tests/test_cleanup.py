@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from tests.conftest import PHONE, make_user, sign_in_fully
+from tests.support import PHONE, make_user, sign_in_fully
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -82,7 +82,7 @@ def test_removes_expired_codes_and_devices_and_is_idempotent(app, runner):
 
 def test_removes_expired_second_factor_challenges_only(app, runner, fake_vonage):
     from app.models import SecondFactorChallenge
-    from tests.conftest import sign_in
+    from tests.support import sign_in
 
     make_user(app, phone=PHONE)
     sign_in(app.test_client())  # a pending sign-in: one challenge, expiring in ten minutes

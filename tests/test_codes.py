@@ -5,7 +5,9 @@ import hashlib
 import pytest
 from sqlalchemy import text as sql
 
-from tests.conftest import OTHER_PHONE, PHONE, PHONE_NATIONAL, htmx, make_user, sign_in, sign_in_fully, stored_sessions
+from tests.support import (
+    OTHER_PHONE, PHONE, PHONE_NATIONAL, htmx, make_user, sign_in, sign_in_fully, stored_sessions,
+)
 from tests.twofactor_helpers import (
     NUMBER, RESEND, SIGNIN_RESEND, SIGNIN_VERIFY, VERIFY, answer_code, begin_sign_in, client_with_agent,
     code_rows, event_rows, is_partial, live_code_rows, redirects_to, send_setup_code, signed_in, text, user,
@@ -533,7 +535,7 @@ def test_sms_names_the_app_and_the_host_without_its_port(app, fake_vonage):
 
 def test_cancelled_flow_code_is_revoked(client, app, fake_vonage):
     """Use a different number: the abandoned setup code can no longer turn 2FA on."""
-    from tests.conftest import PHONE, PHONE_NATIONAL, make_user, sign_in_fully
+    from tests.support import PHONE, PHONE_NATIONAL, make_user, sign_in_fully
 
     make_user(app)
     sign_in_fully(client, fake_vonage)

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import PASSWORD, csrf_token, htmx, make_user
+from tests.support import PASSWORD, csrf_token, htmx, make_user
 
 NEW_PASSWORD = "Violet-Harbour-Thimble-58"
 EXPIRED = "Your form expired or came from somewhere else."

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import PASSWORD, PHONE, make_user
+from tests.support import PASSWORD, PHONE, make_user
 
 
 pytestmark = pytest.mark.settings(APP_ENV="development", SMS_BACKEND="console")

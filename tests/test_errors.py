@@ -6,7 +6,7 @@ import pytest
 from flask import abort
 from sqlalchemy.exc import OperationalError
 
-from tests.conftest import PASSWORD, htmx, make_user
+from tests.support import PASSWORD, htmx, make_user
 
 SECRET_DETAIL = "internal detail nobody should see"
 

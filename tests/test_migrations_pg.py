@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect
 
-from tests.conftest import admin_execute, base_config, worker_database_url
+from tests.support import admin_execute, base_config, worker_database_url
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "app" / "migrations"
 

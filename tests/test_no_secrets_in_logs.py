@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.conftest import OTHER_PHONE, PASSWORD, PHONE, htmx, make_user, sign_in, sign_in_fully
+from tests.support import OTHER_PHONE, PASSWORD, PHONE, htmx, make_user, sign_in, sign_in_fully
 from tests.twofactor_helpers import (
     DISABLE, FIREFOX_WINDOWS, NUMBER, RESEND, SIGNIN_RESEND, TWO_FACTOR, answer_code, begin_sign_in,
     client_with_agent, device_rows, event_rows, send_setup_code, signed_in, text, trust_token,

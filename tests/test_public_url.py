@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import PASSWORD, PHONE, build_app, make_user
+from tests.support import PASSWORD, PHONE, build_app, make_user
 
 PUBLIC = {"PUBLIC_URL": "https://records.example.org"}
 HUGE_HOST = "a" * 60 + "." + ".".join(["b" * 60] * 132) + ".example"  # over 8 KB

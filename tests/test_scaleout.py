@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from tests.conftest import PASSWORD, PHONE, make_user, redis_prefix, sign_in, sign_in_fully
+from tests.support import PASSWORD, PHONE, make_user, redis_prefix, sign_in, sign_in_fully
 
 pytestmark = pytest.mark.services
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from tests.conftest import make_user, sign_in_fully
+from tests.support import make_user, sign_in_fully
 
 
 def count_session_writes(app, monkeypatch) -> list:
@@ -75,7 +75,7 @@ def test_get_requests_do_not_wait_for_the_sqlite_write_lock(app, client, fake_vo
 
 
 def test_the_stored_session_holds_no_password(app, client, fake_vonage):
-    from tests.conftest import PASSWORD, stored_sessions
+    from tests.support import PASSWORD, stored_sessions
 
     make_user(app)
     sign_in_fully(client, fake_vonage)

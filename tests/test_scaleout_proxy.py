@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import make_user
+from tests.support import make_user
 
 WRONG = {"email": "patient@example.com", "password": "not-the-password-1"}
 

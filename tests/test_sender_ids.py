@@ -4,7 +4,7 @@ import pytest
 
 from app import create_app
 from app.bootstrap import ConfigError
-from tests.conftest import PHONE, make_user, sign_in_fully
+from tests.support import PHONE, make_user, sign_in_fully
 from tests.twofactor_helpers import send_setup_code
 
 GB_MOBILE = "+447400123456"

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 import time_machine
 
-from tests.conftest import PASSWORD, htmx, make_user, session_cookie, sign_in
+from tests.support import PASSWORD, htmx, make_user, session_cookie, sign_in
 
 NEW_PASSWORD = "Violet-Harbour-Thimble-58"
 

@@ -5,7 +5,7 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
-from tests.conftest import PASSWORD, htmx, make_user, session_cookie, sign_in
+from tests.support import PASSWORD, htmx, make_user, session_cookie, sign_in
 
 FAILURE = "Incorrect email or password."
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from flask import url_for
 
-from tests.conftest import OTHER_PHONE, PASSWORD, PHONE, htmx, make_user, session_cookie, sign_in
+from tests.support import OTHER_PHONE, PASSWORD, PHONE, htmx, make_user, session_cookie, sign_in
 from tests.twofactor_helpers import (
     FIREFOX_WINDOWS, SIGNIN_RESEND, SIGNIN_VERIFY, answer_code, begin_sign_in, client_with_agent,
     device_rows, event_rows, is_partial, redirects_to, signed_in, text, trust_token, trusted_browser,
@@ -249,7 +249,7 @@ def test_trust_lifetime_is_configurable_and_ends(app, fake_vonage, uid, clock):
 
 
 def test_trust_cookie_is_secure_in_production(tmp_path, fake_vonage):
-    from tests.conftest import US_SENDER, build_app
+    from tests.support import US_SENDER, build_app
 
     fake_vonage.reset()
     prod = build_app(tmp_path, fake_vonage, APP_ENV="production", **US_SENDER)

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.admin_helpers import cheap_password_hashing
-from tests.conftest import make_user, sign_in, sign_in_fully
+from tests.support import make_user, sign_in, sign_in_fully
 from tests.twofactor_helpers import SETUP
 
 PARALLEL = 20

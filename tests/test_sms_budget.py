@@ -5,8 +5,8 @@ import re
 import pytest
 
 from tests.admin_helpers import cheap_password_hashing
-from tests.conftest import PHONE, make_user, sign_in
-from tests.security.conftest import LIMITS_ON
+from tests.support import PHONE, make_user, sign_in
+from tests.security.support import LIMITS_ON
 from tests.twofactor_helpers import (
     DISABLE, SIGNIN_VERIFY, TWO_FACTOR, answer_code, begin_sign_in, client_with_agent, event_rows,
     redirects_to, send_setup_code, text,

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from tests.admin_helpers import make_staff, staff_client
-from tests.conftest import OTHER_PHONE, PHONE, PHONE_NATIONAL, make_user, sign_in, sign_in_fully
+from tests.support import OTHER_PHONE, PHONE, PHONE_NATIONAL, make_user, sign_in, sign_in_fully
 from tests.twofactor_helpers import (
     DISABLE, NUMBER, RESEND, SIGNIN_RESEND, SIGNIN_VERIFY, TWO_FACTOR, VERIFY, answer_code, begin_sign_in,
     client_with_agent, code_rows, codes_in, event_rows, htmx, redirects_to, send_setup_code, signed_in, text,

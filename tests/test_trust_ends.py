@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import OTHER_PHONE, PASSWORD, PHONE, htmx, make_user, sign_in
+from tests.support import OTHER_PHONE, PASSWORD, PHONE, htmx, make_user, sign_in
 from tests.twofactor_helpers import (
     DISABLE, FIREFOX_WINDOWS, NUMBER, SIGNIN_VERIFY, TWO_FACTOR, VERIFY, client_with_agent, device_rows,
     event_rows, is_partial, redirects_to, signed_in, text, trust_token, trusted_browser, turn_on,

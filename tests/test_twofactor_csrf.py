@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import PASSWORD, PHONE, csrf_token, htmx, make_user
+from tests.support import PASSWORD, PHONE, csrf_token, htmx, make_user
 from tests.twofactor_helpers import (
     SIGNIN_RESEND, SIGNIN_VERIFY, TWO_FACTOR, client_with_agent, device_rows, signed_in, user,
 )

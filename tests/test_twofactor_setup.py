@@ -4,7 +4,9 @@ import hashlib
 
 import pytest
 
-from tests.conftest import OTHER_PHONE, PASSWORD, PHONE, PHONE_NATIONAL, htmx, make_user, sign_in, sign_in_fully
+from tests.support import (
+    OTHER_PHONE, PASSWORD, PHONE, PHONE_NATIONAL, htmx, make_user, sign_in, sign_in_fully,
+)
 from tests.twofactor_helpers import (
     CHROME_LINUX, DISABLE, NUMBER, TWO_FACTOR, VERIFY, begin_sign_in, client_with_agent, code_rows,
     device_rows, event_rows, is_partial, live_code_rows, send_setup_code, signed_in, text, trust_token,

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.conftest import OTHER_PHONE, PHONE, PHONE_NATIONAL, htmx, make_user, sign_in, sign_in_fully
+from tests.support import OTHER_PHONE, PHONE, PHONE_NATIONAL, htmx, make_user, sign_in, sign_in_fully
 from tests.twofactor_helpers import (
     BAD_NUMBER, COULD_NOT_SEND, NUMBER, RESEND, SIGNIN_RESEND, SIGNIN_VERIFY, TWO_FACTOR, VERIFY,
     answer_code, begin_sign_in, client_with_agent, code_rows, event_rows, is_partial, live_code_rows,

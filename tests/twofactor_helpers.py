@@ -5,7 +5,7 @@ import re
 
 from sqlalchemy import select
 
-from tests.conftest import PHONE, PHONE_NATIONAL, htmx, sign_in
+from tests.support import PHONE, PHONE_NATIONAL, htmx, sign_in
 
 CHROME_LINUX = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import US_SENDER, build_app, htmx
-from tests.security.conftest import LIMITS_ON
+from tests.support import US_SENDER, build_app, htmx
+from tests.security.support import LIMITS_ON
 from tests.security.pages import (INLINE_HANDLER, INLINE_SCRIPT, INLINE_STYLE, JS_URL, full_pages, html_pages,
                                   inline_code, reachable_pages)
 

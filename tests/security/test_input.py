@@ -5,8 +5,8 @@ import io
 import pytest
 
 from app.security import accounts, codes
-from tests.conftest import PASSWORD, PHONE, PHONE_NATIONAL, htmx, make_user, sign_in, sign_in_fully
-from tests.security.conftest import snapshot, two_factor_user, user_row
+from tests.support import PASSWORD, PHONE, PHONE_NATIONAL, htmx, make_user, sign_in, sign_in_fully
+from tests.security.support import snapshot, two_factor_user, user_row
 from tests.security.pages import html_pages, inline_code, reachable_pages
 
 PAYLOADS = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "'><svg onload=alert(1)>"]

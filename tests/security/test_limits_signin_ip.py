@@ -4,8 +4,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import SecurityEvent
-from tests.conftest import PASSWORD, htmx, make_user, sign_in
-from tests.security.conftest import LIMITS_ON
+from tests.support import PASSWORD, htmx, make_user, sign_in
+from tests.security.support import LIMITS_ON
 
 
 pytestmark = pytest.mark.settings(**LIMITS_ON)

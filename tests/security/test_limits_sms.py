@@ -6,8 +6,10 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import VerificationCode
-from tests.conftest import OTHER_PHONE, PHONE, PHONE_NATIONAL, htmx, make_user, sign_in, sign_in_fully
-from tests.security.conftest import LIMITS_ON, advance, THIRD_PHONE, codes_sent, pending_sign_in, two_factor_user
+from tests.support import OTHER_PHONE, PHONE, PHONE_NATIONAL, htmx, make_user, sign_in, sign_in_fully
+from tests.security.support import (
+    LIMITS_ON, advance, THIRD_PHONE, codes_sent, pending_sign_in, two_factor_user,
+)
 
 FIVE_AN_HOUR = {"SMS_MAX_PER_USER_PER_HOUR": 5, "SMS_MAX_PER_NUMBER_PER_HOUR": 5}
 SETUP = "/account/two-factor/setup"

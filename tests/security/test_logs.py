@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from tests.conftest import OTHER_PHONE, PASSWORD, PHONE, htmx, sign_in
-from tests.security.conftest import advance
+from tests.support import OTHER_PHONE, PASSWORD, PHONE, htmx, sign_in
+from tests.security.support import advance
 
 NEW_PASSWORD = "Violet-Harbour-Thimble-58"
 NUMBERS = [PHONE, PHONE.lstrip("+"), PHONE[2:], "201-555-0123", "201 555 0123",
