@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.fake_vonage import FakeVonage  # noqa: E402  (the same fake the tests use)
+from app.dev.fake_vonage import FakeVonage  # noqa: E402  (the same fake the tests use)
 
 SECRET_KEY = "bench-secret-key-" + "b" * 48
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 
-from tests.fake_vonage import FakeVonage
+from app.dev.fake_vonage import FakeVonage
 from tests.support import (PASSWORD, admin_execute, base_config, build_app, clear_test_redis, make_user, marked_settings,
                            sign_in, sign_in_fully, worker_database_url)
 
