@@ -1,6 +1,6 @@
 """The server stack for benchmarks and process-level tests: gunicorn, a fake Vonage, backends.
 
-Everything listens on 127.0.0.1 only. Used by bench/run.py and tests/test_scaleout_gunicorn.py.
+Everything listens on 127.0.0.1 only. Used by bench/run.py and tests/scaleout/test_gunicorn.py.
 """
 
 import json

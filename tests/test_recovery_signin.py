@@ -6,7 +6,7 @@ import json
 import pytest
 
 from tests.support import PHONE, htmx, make_user, session_cookie, sign_in
-from tests.test_concurrency import run_together
+from tests.scaleout.test_concurrency import run_together
 
 NOTICE = "A recovery code was just used to sign in"
 

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.admin_helpers import cheap_password_hashing
+from tests.admin.helpers import cheap_password_hashing
 from tests.support import make_user, sign_in, sign_in_fully
 from tests.twofactor_helpers import SETUP
 

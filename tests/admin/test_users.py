@@ -5,8 +5,10 @@ import re
 import pytest
 
 from app.security import audit
-from tests.admin_helpers import (PATIENT_EMAIL, build_world, cheap_password_hashing, full_number_shown, later,
-                                 make_patient, make_staff, staff_client)
+from tests.admin.helpers import (
+    PATIENT_EMAIL, build_world, cheap_password_hashing, full_number_shown, later, make_patient, make_staff,
+    staff_client,
+)
 from tests.support import PHONE, htmx, sign_in_fully
 from tests.private_redis import PrivateRedis
 from tests.support import FixtureValue

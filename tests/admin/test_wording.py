@@ -8,8 +8,10 @@ import pytest
 
 from app.admin import wording
 from app.security import audit
-from tests.admin_helpers import (PATIENT_EMAIL, REASON, build_world, cheap_password_hashing, events,
-                                 make_patient, make_staff, staff_client)
+from tests.admin.helpers import (
+    PATIENT_EMAIL, REASON, build_world, cheap_password_hashing, events, make_patient, make_staff,
+    staff_client,
+)
 from tests.support import PHONE, htmx
 from tests.twofactor_helpers import DISABLE
 

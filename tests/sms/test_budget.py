@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.admin_helpers import cheap_password_hashing
+from tests.admin.helpers import cheap_password_hashing
 from tests.support import PHONE, make_user, sign_in
 from tests.security.support import LIMITS_ON
 from tests.twofactor_helpers import (

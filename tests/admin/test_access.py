@@ -3,8 +3,10 @@
 import pytest
 
 from app.admin.actions import ACTIONS
-from tests.admin_helpers import (PATIENT_EMAIL, REASON, STAFF_EMAIL, STAFF_PHONE, cheap_password_hashing,
-                                 later, make_patient, make_staff, staff_client, user_state)
+from tests.admin.helpers import (
+    PATIENT_EMAIL, REASON, STAFF_EMAIL, STAFF_PHONE, cheap_password_hashing, later, make_patient, make_staff,
+    staff_client, user_state,
+)
 from tests.support import PASSWORD, csrf_token, htmx, make_user, sign_in, sign_in_fully
 
 

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.admin_helpers import make_staff, staff_client
+from tests.admin.helpers import make_staff, staff_client
 from tests.support import OTHER_PHONE, PHONE, PHONE_NATIONAL, make_user, sign_in, sign_in_fully
 from tests.twofactor_helpers import (
     DISABLE, NUMBER, RESEND, SIGNIN_RESEND, SIGNIN_VERIFY, TWO_FACTOR, VERIFY, answer_code, begin_sign_in,
