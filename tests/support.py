@@ -3,6 +3,7 @@
 import functools
 import os
 import re
+from pathlib import Path
 
 
 class FixtureValue:
@@ -193,3 +194,16 @@ def stored_sessions(app) -> list[bytes]:
         with open(os.path.join(folder, name), "rb") as fh:
             records.append(fh.read())
     return records
+
+
+# ---------------------------------------------------------------- migrations
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "app" / "migrations"
+
+
+def migrate_app(tmp_path, fake_vonage, uri):
+    """An app on uri without creating its schema (the migrations do that)."""
+    from app import create_app
+
+    return create_app({**base_config(tmp_path, fake_vonage), "SQLALCHEMY_DATABASE_URI": uri,
+                       "SESSION_TYPE": "cachelib"})
