@@ -65,7 +65,7 @@ def client(app):
 
 @pytest.fixture
 def app_factory(request, tmp_path, fake_vonage):
-    """Build more apps with config overrides on top of the test's settings (schema=False leaves the database alone)."""
+    """Build more apps: the test's settings plus overrides (schema=False leaves the database alone)."""
     from app import create_app
     from app.extensions import db
 
