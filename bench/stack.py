@@ -1,6 +1,6 @@
 """The server stack for benchmarks and process-level tests: gunicorn, a fake Vonage, backends.
 
-Everything listens on 127.0.0.1 only. Used by bench/run.py and tests/test_scaleout_gunicorn.py.
+Everything listens on 127.0.0.1 only. Used by bench/run.py and tests/scaleout/test_gunicorn.py.
 """
 
 import json
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.fake_vonage import FakeVonage  # noqa: E402  (the same fake the tests use)
+from app.dev.fake_vonage import FakeVonage  # noqa: E402  (the same fake the tests use)
 
 SECRET_KEY = "bench-secret-key-" + "b" * 48
 

@@ -1,20 +1,16 @@
-"""Fixtures: app, client, runner, fake_vonage, and helpers to sign people in."""
+"""Fixtures: app, client, runner, app_factory, clock, fake_vonage, auth, and the browser ones."""
 
-import functools
+import logging
 import os
-import re
 import tempfile
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 
-from tests.fake_vonage import FakeVonage
-
-PASSWORD = "Blue-Kettle-Orbit-42"
-PHONE = "+12015550123"  # a valid US number, used as "the user's phone"
-PHONE_NATIONAL = "201-555-0123"
-OTHER_PHONE = "+12015550188"
-# Production needs a numeric sender while +1 countries are allowed (US carriers drop alphanumeric ones).
-US_SENDER = {"VONAGE_SMS_FROM_BY_COUNTRY": {"1": "+12015550100"}}
+from app.dev.fake_vonage import FakeVonage
+from tests.support import (PASSWORD, admin_execute, base_config, build_app, clear_test_redis, make_user, marked_settings,
+                           sign_in, sign_in_fully, worker_database_url)
 
 
 @pytest.fixture(scope="session")
@@ -34,62 +30,6 @@ def fake_vonage():
     os.unlink(bundle.name)
 
 
-# ---------------------------------------------------------------- shared services
-# With `-n 2` two xdist workers run at once: each gets its own PostgreSQL database
-# (<TEST_DATABASE_URL's name>_<worker>) and its own Redis key prefix, both removed at the end.
-
-def worker_name() -> str:
-    """Name this xdist worker ("gw0", "gw1"...), or "main" without xdist."""
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
-
-
-def redis_prefix() -> str:
-    """Key prefix of this worker's sessions and rate-limit counters."""
-    return f"test-{worker_name()}-{os.getpid()}"
-
-
-def admin_execute(base_url: str, *statements: str) -> None:
-    """Run statements with autocommit on the database TEST_DATABASE_URL names."""
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(base_url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            for statement in statements:
-                conn.execute(text(statement))
-    finally:
-        engine.dispose()
-
-
-@functools.lru_cache(maxsize=None)
-def worker_database_url() -> str | None:
-    """Create (empty) this worker's PostgreSQL database once; return its URL."""
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        return None
-    from sqlalchemy.engine import make_url
-
-    url = make_url(base)
-    name = f"{url.database}_{worker_name()}"
-    admin_execute(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
-def clear_test_redis() -> None:
-    """Delete this worker's session and rate-limit keys (never anyone else's)."""
-    if not os.environ.get("TEST_REDIS_URL"):
-        return
-    import redis
-
-    client = redis.Redis.from_url(os.environ["TEST_REDIS_URL"])
-    try:
-        keys = list(client.scan_iter(match=f"*{redis_prefix()}*", count=1000))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
-
-
 @pytest.fixture(scope="session", autouse=True)
 def _worker_services():
     """Drop this worker's database and Redis keys when the run ends."""
@@ -102,59 +42,11 @@ def _worker_services():
         admin_execute(os.environ["TEST_DATABASE_URL"], f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def database_uri(tmp_path) -> str:
-    """SQLite per test, or this worker's PostgreSQL database when TEST_DATABASE_URL is set."""
-    return worker_database_url() or f"sqlite:///{tmp_path}/test.db"
-
-
-def base_config(tmp_path, fake_vonage) -> dict:
-    config = {
-        "TESTING": True,
-        "APP_ENV": "testing",
-        "SECRET_KEY": "test-secret-key-" + "x" * 40,
-        # The test client's own host, so production-mode apps in tests accept its requests.
-        "PUBLIC_URL": "https://localhost",
-        "SQLALCHEMY_DATABASE_URI": database_uri(tmp_path),
-        "SESSION_FILE_DIR": str(tmp_path / "sessions"),
-        "WTF_CSRF_ENABLED": False,
-        "RATELIMIT_ENABLED": False,
-        "SMS_BACKEND": "vonage",
-        "VONAGE_API_KEY": "test-key",
-        "VONAGE_API_SECRET": "test-secret",
-        "VONAGE_REST_HOST": fake_vonage.host,
-        "VONAGE_TIMEOUT": 2,
-    }
-    if os.environ.get("TEST_REDIS_URL"):
-        config.update(SESSION_TYPE="redis", SESSION_REDIS_URL=os.environ["TEST_REDIS_URL"],
-                      RATELIMIT_STORAGE_URI=os.environ["TEST_REDIS_URL"],
-                      SESSION_KEY_PREFIX=f"{redis_prefix()}:session:", RATELIMIT_KEY_PREFIX=redis_prefix())
-    return config
-
-
-def build_app(tmp_path, fake_vonage, **overrides):
-    """Create an app with a fresh schema."""
-    from app import create_app
-    from app.extensions import db
-
-    config = base_config(tmp_path, fake_vonage)
-    config.update(overrides)
-    app = create_app(config)
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
-    return app
-
-
 @pytest.fixture
-def app_config():
-    """Override per module/test by redefining this fixture."""
-    return {}
-
-
-@pytest.fixture
-def app(tmp_path, fake_vonage, app_config):
+def app(request, tmp_path, fake_vonage):
+    """An app with a fresh schema, configured by the test's @pytest.mark.settings."""
     fake_vonage.reset()
-    application = build_app(tmp_path, fake_vonage, **app_config)
+    application = build_app(tmp_path, fake_vonage, **marked_settings(request))
     yield application
     from app.extensions import db
 
@@ -172,15 +64,17 @@ def client(app):
 
 
 @pytest.fixture
-def app_factory(tmp_path, fake_vonage):
-    """Build more apps with config overrides (schema=False leaves the database alone); dispose them after."""
+def app_factory(request, tmp_path, fake_vonage):
+    """Build more apps: the test's settings plus overrides (schema=False leaves the database alone)."""
     from app import create_app
     from app.extensions import db
 
     fake_vonage.reset()
     made = []
+    marked = marked_settings(request)
 
     def make(schema: bool = True, **overrides):
+        overrides = {**marked, **overrides}
         if schema:
             application = build_app(tmp_path, fake_vonage, **overrides)
         else:
@@ -197,78 +91,116 @@ def app_factory(tmp_path, fake_vonage):
 
 
 @pytest.fixture
+def clock_start():
+    """Where `clock` starts: now, at a whole second (a conftest may pin a fixed date instead)."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+@pytest.fixture
+def clock(clock_start):
+    """Freeze the clock at clock_start; tests move it with clock.shift(seconds)."""
+    with time_machine.travel(clock_start, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
 def runner(app):
     return app.test_cli_runner()
 
 
-def make_user(app, email="patient@example.com", password=PASSWORD, phone=None, staff=False):
-    """Create a user directly (optionally with two-factor on); return its id."""
-    from app.extensions import db
-    from app.security import accounts
-    from app.security.audit import SYSTEM
+class AuthActions:
+    """Sign people in through the test client, as the suite's sign-in helpers do."""
 
-    with app.app_context():
-        user = accounts.create_user(email, password, SYSTEM, is_staff=staff)
-        if phone:
-            user.phone_e164 = phone
-            user.phone_last4 = phone[-4:]
-            db.session.commit()
-        return user.id
+    def __init__(self, app, client, fake_vonage):
+        self.app, self.client, self.fake_vonage = app, client, fake_vonage
 
+    def make_user(self, email="patient@example.com", password=PASSWORD, phone=None, staff=False) -> int:
+        return make_user(self.app, email, password, phone=phone, staff=staff)
 
-def csrf_token(client, path="/signin") -> str:
-    """Fetch a page and read its CSRF token (for modules with CSRF on)."""
-    html = client.get(path).get_data(as_text=True)
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found, f"no csrf token on {path}"
-    return found.group(1)
+    def sign_in(self, email="patient@example.com", password=PASSWORD, **extra):
+        return sign_in(self.client, email, password, **extra)
+
+    def sign_in_fully(self, email="patient@example.com", password=PASSWORD, trust=False, phone=None):
+        return sign_in_fully(self.client, self.fake_vonage, email, password, trust=trust, phone=phone)
 
 
-def sign_in(client, email="patient@example.com", password=PASSWORD, **extra):
-    """Post the password form; return the response."""
-    return client.post("/signin", data={"email": email, "password": password, **extra})
+@pytest.fixture
+def auth(app, client, fake_vonage):
+    """Make users and sign the `client` in: auth.make_user(), auth.sign_in(), auth.sign_in_fully()."""
+    return AuthActions(app, client, fake_vonage)
 
 
-def sign_in_fully(client, fake_vonage, email="patient@example.com", password=PASSWORD, trust=False, phone=None):
-    """Sign in, answering the SMS code if one is asked for."""
-    response = sign_in(client, email, password)
-    assert response.status_code == 303, response.get_data(as_text=True)[:500]
-    if response.headers["Location"].endswith("/signin/verify"):
-        code = fake_vonage.last_code(phone)
-        data = {"code": code}
-        if trust:
-            data["trust"] = "on"
-        response = client.post("/signin/verify", data=data)
-        assert response.status_code == 303, response.get_data(as_text=True)[:800]
-    return response
+# ---------------------------------------------------------------- migrations
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request, tmp_path):
+    """The URL of an empty database of each kind (PostgreSQL: a fresh one per test)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/migrate.db"
+        return
+    if not os.environ.get("TEST_DATABASE_URL"):
+        pytest.skip("TEST_DATABASE_URL not set: needs PostgreSQL")
+    from sqlalchemy.engine import make_url
+
+    url = make_url(worker_database_url())
+    name = f"{url.database}_migrate"
+    base = os.environ["TEST_DATABASE_URL"]
+    admin_execute(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
+    yield url.set(database=name).render_as_string(hide_password=False)
+    admin_execute(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def htmx(**headers):
-    """Headers htmx sends."""
-    return {"HX-Request": "true", **headers}
-
-
-def session_cookie(client, app) -> str | None:
-    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
-    return cookie.value if cookie else None
-
-
-def stored_sessions(app) -> list[bytes]:
-    """Every raw session record the app's store holds (files or Redis), for "never stored" checks."""
-    if app.config["SESSION_TYPE"] == "redis":
-        store = app.config["SESSION_REDIS"]
-        return [store.get(key) or b"" for key in store.scan_iter(match=app.config["SESSION_KEY_PREFIX"] + "*")]
-    folder = app.config["SESSION_FILE_DIR"]
-    records = []
-    for name in os.listdir(folder) if os.path.isdir(folder) else []:
-        with open(os.path.join(folder, name), "rb") as fh:
-            records.append(fh.read())
-    return records
+@pytest.fixture
+def keep_loggers():
+    """Alembic's env.py calls logging.fileConfig, which disables existing loggers; undo that."""
+    loggers = [lg for lg in logging.root.manager.loggerDict.values() if isinstance(lg, logging.Logger)]
+    state = {lg: lg.disabled for lg in loggers}
+    root_level, root_handlers = logging.root.level, list(logging.root.handlers)
+    yield
+    for lg, disabled in state.items():
+        lg.disabled = disabled
+    logging.root.setLevel(root_level)
+    logging.root.handlers[:] = root_handlers
 
 
 # ---------------------------------------------------------------- browser tests
 
-CHROMIUM = "/usr/bin/chromium"
+
+# ---------------------------------------------------------------- migrations
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request, tmp_path):
+    """The URL of an empty database of each kind (PostgreSQL: a fresh one per test)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/migrate.db"
+        return
+    if not os.environ.get("TEST_DATABASE_URL"):
+        pytest.skip("TEST_DATABASE_URL not set: needs PostgreSQL")
+    from sqlalchemy.engine import make_url
+
+    url = make_url(worker_database_url())
+    name = f"{url.database}_migrate"
+    base = os.environ["TEST_DATABASE_URL"]
+    admin_execute(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
+    yield url.set(database=name).render_as_string(hide_password=False)
+    admin_execute(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def keep_loggers():
+    """Alembic's env.py calls logging.fileConfig, which disables existing loggers; undo that."""
+    loggers = [lg for lg in logging.root.manager.loggerDict.values() if isinstance(lg, logging.Logger)]
+    state = {lg: lg.disabled for lg in loggers}
+    root_level, root_handlers = logging.root.level, list(logging.root.handlers)
+    yield
+    for lg, disabled in state.items():
+        lg.disabled = disabled
+    logging.root.setLevel(root_level)
+    logging.root.handlers[:] = root_handlers
+
+
+# ---------------------------------------------------------------- browser tests
+
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
@@ -294,10 +226,10 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server(tmp_path, fake_vonage, app_config):
-    """A real HTTP server with CSRF on, talking to the fake Vonage."""
+def live_server(request, tmp_path, fake_vonage):
+    """A real HTTP server with CSRF on, talking to the fake Vonage (and the test's @pytest.mark.settings)."""
     fake_vonage.reset()
-    application = build_app(tmp_path, fake_vonage, WTF_CSRF_ENABLED=True, **app_config)
+    application = build_app(tmp_path, fake_vonage, **{"WTF_CSRF_ENABLED": True, **marked_settings(request)})
     server = LiveServer(application)
     yield server
     server.stop()

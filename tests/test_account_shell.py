@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import htmx, make_user, sign_in
+from tests.support import htmx, make_user, sign_in
 
 SIGNED_IN_PAGES = ["/account", "/account/password", "/account/two-factor"]
 

@@ -9,7 +9,7 @@ from email.utils import parsedate_to_datetime
 
 import pytest
 
-from tests.conftest import PASSWORD, PHONE, csrf_token, htmx, make_user, sign_in, sign_in_fully
+from tests.support import PASSWORD, PHONE, csrf_token, htmx, make_user, sign_in, sign_in_fully
 
 ANON_TTL = 600
 IDLE = 1800
@@ -76,7 +76,7 @@ def test_signing_out_leaves_only_a_short_lived_message(app, client, fake_vonage)
 LIMITED = {"RATELIMIT_ENABLED": True, "RATELIMIT_NEW_SESSIONS": "20 per minute", "WTF_CSRF_ENABLED": True}
 
 
-@pytest.mark.parametrize("app_config", [LIMITED])
+@pytest.mark.settings(**LIMITED)
 def test_a_thousand_cookie_less_gets_from_one_address_leave_a_bounded_number_of_records(app):
     statuses = [app.test_client().get("/signin").status_code for _ in range(1000)]
     assert statuses.count(200) == 20 and statuses.count(429) == 980
@@ -85,7 +85,7 @@ def test_a_thousand_cookie_less_gets_from_one_address_leave_a_bounded_number_of_
     assert all(size < 300 and 0 < left <= ANON_TTL for size, left in found)
 
 
-@pytest.mark.parametrize("app_config", [LIMITED])
+@pytest.mark.settings(**LIMITED)
 def test_made_up_cookies_missing_pages_and_token_less_posts_store_nothing_beyond_the_limit(app):
     for i in range(300):
         visitor = app.test_client()
@@ -96,7 +96,7 @@ def test_made_up_cookies_missing_pages_and_token_less_posts_store_nothing_beyond
     assert len(records(app)) <= 20
 
 
-@pytest.mark.parametrize("app_config", [LIMITED])
+@pytest.mark.settings(**LIMITED)
 def test_the_new_session_limit_leaves_live_sessions_alone(app, client):
     for _ in range(19):
         app.test_client().get("/signin")
@@ -114,7 +114,7 @@ def token_in(html: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
-@pytest.mark.parametrize("app_config", [CSRF_ON])
+@pytest.mark.settings(**CSRF_ON)
 @pytest.mark.parametrize("as_htmx", [False, True], ids=["no-js", "htmx"])
 def test_an_expired_sign_in_form_comes_back_filled_in_except_the_password(app, client, fake_vonage, as_htmx):
     make_user(app)
@@ -134,7 +134,7 @@ def test_an_expired_sign_in_form_comes_back_filled_in_except_the_password(app, c
     assert where.endswith("/account/password")
 
 
-@pytest.mark.parametrize("app_config", [CSRF_ON])
+@pytest.mark.settings(**CSRF_ON)
 @pytest.mark.parametrize("as_htmx", [False, True], ids=["no-js", "htmx"])
 def test_an_expired_sign_up_form_comes_back_filled_in_except_the_passwords(app, client, as_htmx):
     from app.security import accounts
@@ -154,7 +154,7 @@ def test_an_expired_sign_up_form_comes_back_filled_in_except_the_passwords(app, 
         assert accounts.find_by_email("new.person@example.com") is not None
 
 
-@pytest.mark.parametrize("app_config", [CSRF_ON])
+@pytest.mark.settings(**CSRF_ON)
 def test_a_wrong_token_in_a_live_session_is_still_refused_plainly(app, client):
     csrf_token(client, "/signin")
     response = client.post("/signin", data={"email": "patient@example.com", "password": PASSWORD,

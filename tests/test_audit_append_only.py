@@ -7,9 +7,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from tests.conftest import make_user
-from tests.twofactor_helpers import clock  # noqa: F401
-from tests.test_migrations_pg import MIGRATIONS, empty_database, keep_loggers, migrate_app  # noqa: F401
+from tests.support import MIGRATIONS, make_user, migrate_app
 
 REFUSED = [
     "UPDATE security_events SET details = '{\"reason\": \"rewritten\"}'",
@@ -78,7 +76,7 @@ def test_tables_made_by_the_models_refuse_changes(app):
         assert_rules_hold(db.engine)
 
 
-def test_tables_made_by_the_migrations_refuse_changes(empty_database, tmp_path, fake_vonage, keep_loggers):  # noqa: F811
+def test_tables_made_by_the_migrations_refuse_changes(empty_database, tmp_path, fake_vonage, keep_loggers):
     from flask_migrate import downgrade, upgrade
 
     from app.extensions import db
@@ -104,7 +102,7 @@ def test_tables_made_by_the_migrations_refuse_changes(empty_database, tmp_path, 
 
 # ---------------------------------------------------------------- retention of client details
 
-@pytest.mark.parametrize("app_config", [{"AUDIT_CLIENT_RETENTION_DAYS": 30}])
+@pytest.mark.settings(AUDIT_CLIENT_RETENTION_DAYS=30)
 def test_cleanup_blanks_old_ips_and_user_agents_and_nothing_else(app, runner, clock):
     from app.extensions import db
     from app.models import SecurityEvent, utcnow

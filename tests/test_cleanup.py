@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from tests.conftest import PHONE, make_user, sign_in_fully
+from tests.support import PHONE, make_user, sign_in_fully
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -82,7 +82,7 @@ def test_removes_expired_codes_and_devices_and_is_idempotent(app, runner):
 
 def test_removes_expired_second_factor_challenges_only(app, runner, fake_vonage):
     from app.models import SecondFactorChallenge
-    from tests.conftest import sign_in
+    from tests.support import sign_in
 
     make_user(app, phone=PHONE)
     sign_in(app.test_client())  # a pending sign-in: one challenge, expiring in ten minutes
@@ -104,7 +104,7 @@ def add_text(app, user_id, *, age, phone=PHONE):
         db.session.commit()
 
 
-@pytest.mark.parametrize("app_config", [{"SMS_MAX_PER_NUMBER_PER_HOUR": 5}])
+@pytest.mark.settings(SMS_MAX_PER_NUMBER_PER_HOUR=5)
 def test_texts_of_the_last_hour_still_count_toward_the_caps(app, runner):
     from app.extensions import db
     from app.models import SmsMessage, User
@@ -122,7 +122,7 @@ def test_texts_of_the_last_hour_still_count_toward_the_caps(app, runner):
             codes.check_send_allowed(user, PHONE)
 
 
-@pytest.mark.parametrize("app_config", [{"SESSION_TYPE": "cachelib"}])
+@pytest.mark.settings(SESSION_TYPE="cachelib")
 def test_removes_expired_session_files_only(app, runner, fake_vonage):
     make_user(app)
     stale = app.test_client()
@@ -140,7 +140,7 @@ def test_removes_expired_session_files_only(app, runner, fake_vonage):
         assert cleanup(runner) == "codes=0 devices=0 challenges=0 sessions=0 audit_clients=0"
 
 
-@pytest.mark.parametrize("app_config", [{"SESSION_TYPE": "redis", "SESSION_REDIS_URL": "redis://127.0.0.1:1/0"}])
+@pytest.mark.settings(SESSION_TYPE="redis", SESSION_REDIS_URL="redis://127.0.0.1:1/0")
 def test_redis_sessions_are_left_to_redis(app, runner):
     # Redis expires sessions itself (key TTL): cleanup must not even connect to it.
     assert cleanup(runner) == "codes=0 devices=0 challenges=0 sessions=0 audit_clients=0"

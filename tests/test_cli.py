@@ -2,7 +2,7 @@
 
 from sqlalchemy import select
 
-from tests.conftest import PASSWORD, make_user, sign_in
+from tests.support import PASSWORD, make_user, sign_in
 
 
 def get_user(app, email="staff@example.com"):

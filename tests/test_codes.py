@@ -5,18 +5,20 @@ import hashlib
 import pytest
 from sqlalchemy import text as sql
 
-from tests.conftest import OTHER_PHONE, PHONE, PHONE_NATIONAL, htmx, make_user, sign_in, sign_in_fully, stored_sessions
+from tests.support import (
+    OTHER_PHONE, PHONE, PHONE_NATIONAL, htmx, make_user, sign_in, sign_in_fully, stored_sessions,
+)
 from tests.twofactor_helpers import (
-    NUMBER, RESEND, SIGNIN_RESEND, SIGNIN_VERIFY, VERIFY, answer_code, begin_sign_in, clock,  # noqa: F401
-    client_with_agent, code_rows, event_rows, is_partial, live_code_rows, redirects_to, send_setup_code,
-    signed_in, text, user, wrong_code,
+    NUMBER, RESEND, SIGNIN_RESEND, SIGNIN_VERIFY, VERIFY, answer_code, begin_sign_in, client_with_agent,
+    code_rows, event_rows, is_partial, live_code_rows, redirects_to, send_setup_code, signed_in, text, user,
+    wrong_code,
 )
 
 SETUP_CODE = "setup"
 
 
 @pytest.fixture
-def browser(app, fake_vonage):
+def setup_client(app, fake_vonage):
     """A signed-in browser on an account with two-factor off (ready to set it up)."""
     uid = make_user(app)
     signed = client_with_agent(app)
@@ -25,14 +27,14 @@ def browser(app, fake_vonage):
     return signed
 
 
-def verify(browser, code: str, *, as_htmx: bool = True):
+def verify(setup_client, code: str, *, as_htmx: bool = True):
     """Post a code to the setup/number-change Verification code form."""
-    return browser.post(VERIFY, data={"code": code}, headers=htmx() if as_htmx else {})
+    return setup_client.post(VERIFY, data={"code": code}, headers=htmx() if as_htmx else {})
 
 
-def resend(browser, *, as_htmx: bool = True):
+def resend(setup_client, *, as_htmx: bool = True):
     """Press Resend code on the Two-Factor Authentication screen."""
-    return browser.post(RESEND, headers=htmx() if as_htmx else {})
+    return setup_client.post(RESEND, headers=htmx() if as_htmx else {})
 
 
 def service_call(app, fn, *args, **kwargs):
@@ -66,16 +68,16 @@ def load_user(uid):
 # ---------------------------------------------------------------- shape and storage
 
 
-def test_codes_are_six_digits_from_secrets_with_leading_zeros_kept(app, fake_vonage, browser, monkeypatch):
+def test_codes_are_six_digits_from_secrets_with_leading_zeros_kept(app, fake_vonage, setup_client, monkeypatch):
     from app.security import codes
 
     asked = []
     monkeypatch.setattr(codes.secrets, "randbelow", lambda n: asked.append(n) or 42)
-    send_setup_code(browser)
+    send_setup_code(setup_client)
     assert asked == [10**6]
     assert fake_vonage.last_code(PHONE) == "000042"
-    assert verify(browser, "000042").status_code == 200
-    assert user(app, browser.user_id).phone_e164 == PHONE
+    assert verify(setup_client, "000042").status_code == 200
+    assert user(app, setup_client.user_id).phone_e164 == PHONE
 
 
 def test_texted_codes_look_random(app, fake_vonage, clock):
@@ -91,8 +93,8 @@ def test_texted_codes_look_random(app, fake_vonage, clock):
     assert len(set(seen)) > 1
 
 
-def test_code_is_stored_only_as_a_keyed_digest(app, fake_vonage, browser):
-    send_setup_code(browser)
+def test_code_is_stored_only_as_a_keyed_digest(app, fake_vonage, setup_client):
+    send_setup_code(setup_client)
     plain = fake_vonage.last_code(PHONE)
     from app.extensions import db
 
@@ -107,22 +109,22 @@ def test_code_is_stored_only_as_a_keyed_digest(app, fake_vonage, browser):
     records = stored_sessions(app)
     assert records, "the session store should hold this browser's session"
     assert all(plain.encode() not in record for record in records)
-    assert plain not in text(browser.get("/account/two-factor"))
+    assert plain not in text(setup_client.get("/account/two-factor"))
 
 
 # ---------------------------------------------------------------- lifetime
 
 
 @pytest.mark.parametrize(("seconds", "accepted"), [(599, True), (600, False)])
-def test_code_lives_ten_minutes(app, fake_vonage, browser, clock, seconds, accepted):
-    send_setup_code(browser)
+def test_code_lives_ten_minutes(app, fake_vonage, setup_client, clock, seconds, accepted):
+    send_setup_code(setup_client)
     clock.shift(seconds)
-    response = verify(browser, fake_vonage.last_code(PHONE))
+    response = verify(setup_client, fake_vonage.last_code(PHONE))
     if accepted:
-        assert response.status_code == 200 and user(app, browser.user_id).phone_e164 == PHONE
+        assert response.status_code == 200 and user(app, setup_client.user_id).phone_e164 == PHONE
     else:
         assert response.status_code == 422 and "That code has expired. Use Resend code to get a new one." in text(response)
-        assert user(app, browser.user_id).phone_e164 is None
+        assert user(app, setup_client.user_id).phone_e164 is None
 
 
 def test_sign_in_code_expires_at_ten_minutes_too(app, fake_vonage, clock):
@@ -134,13 +136,13 @@ def test_sign_in_code_expires_at_ten_minutes_too(app, fake_vonage, clock):
     assert not signed_in(pending)
 
 
-@pytest.mark.parametrize("app_config", [{"CODE_TTL_SECONDS": 300}])
-def test_code_lifetime_is_configurable(app, fake_vonage, browser, clock):
-    page = text(send_setup_code(browser))
+@pytest.mark.settings(CODE_TTL_SECONDS=300)
+def test_code_lifetime_is_configurable(app, fake_vonage, setup_client, clock):
+    page = text(send_setup_code(setup_client))
     assert "It expires in 5 minutes." in page
     assert "It expires in 5 minutes. Don't share it." in fake_vonage.messages[-1]["text"]
     clock.shift(300)
-    assert "That code has expired." in text(verify(browser, fake_vonage.last_code(PHONE)))
+    assert "That code has expired." in text(verify(setup_client, fake_vonage.last_code(PHONE)))
 
 
 # ---------------------------------------------------------------- single use
@@ -178,49 +180,49 @@ def test_two_browsers_signing_in_at_once_each_get_their_own_code(app, fake_vonag
     assert signed_in(first) and signed_in(second)
 
 
-def test_a_used_setup_code_cannot_be_replayed(app, fake_vonage, browser):
-    send_setup_code(browser)
+def test_a_used_setup_code_cannot_be_replayed(app, fake_vonage, setup_client):
+    send_setup_code(setup_client)
     code = fake_vonage.last_code(PHONE)
-    assert verify(browser, code).status_code == 200
-    replay = verify(browser, code)
+    assert verify(setup_client, code).status_code == 200
+    replay = verify(setup_client, code)
     assert replay.status_code == 422 and "Two-factor authentication is already on." not in text(replay)
-    assert len(event_rows(app, browser.user_id, "2fa_enabled")) == 1
+    assert len(event_rows(app, setup_client.user_id, "2fa_enabled")) == 1
 
 
 # ---------------------------------------------------------------- five tries
 
 
-def test_four_wrong_tries_still_leave_the_right_code_working(app, fake_vonage, browser):
-    send_setup_code(browser)
+def test_four_wrong_tries_still_leave_the_right_code_working(app, fake_vonage, setup_client):
+    send_setup_code(setup_client)
     right = fake_vonage.last_code(PHONE)
     left = []
     for _ in range(4):
-        response = verify(browser, wrong_code(right))
+        response = verify(setup_client, wrong_code(right))
         assert response.status_code == 422 and is_partial(response)
         left.append(text(response).split("That code isn't right. ")[1].split(" left.")[0])
     assert left == ["4 tries", "3 tries", "2 tries", "1 try"]
-    assert verify(browser, right).status_code == 200
-    assert user(app, browser.user_id).phone_e164 == PHONE
+    assert verify(setup_client, right).status_code == 200
+    assert user(app, setup_client.user_id).phone_e164 == PHONE
 
 
-def test_the_fifth_wrong_try_kills_the_code(app, fake_vonage, browser, clock):
-    send_setup_code(browser)
+def test_the_fifth_wrong_try_kills_the_code(app, fake_vonage, setup_client, clock):
+    send_setup_code(setup_client)
     right = fake_vonage.last_code(PHONE)
     for _ in range(4):
-        verify(browser, wrong_code(right))
-    fifth = verify(browser, wrong_code(right))
+        verify(setup_client, wrong_code(right))
+    fifth = verify(setup_client, wrong_code(right))
     assert fifth.status_code == 422 and "Too many wrong tries for this code. Use Resend code to get a new one." in text(fifth)
-    after = verify(browser, right)
+    after = verify(setup_client, right)
     assert after.status_code == 422 and "Too many wrong tries for this code." in text(after)
-    assert user(app, browser.user_id).phone_e164 is None
-    (row,) = code_rows(app, browser.user_id)
+    assert user(app, setup_client.user_id).phone_e164 is None
+    (row,) = code_rows(app, setup_client.user_id)
     assert row.attempts == 5 and row.consumed_at is None
-    assert len(event_rows(app, browser.user_id, "code_failed")) == 5
-    assert len(event_rows(app, browser.user_id, "code_locked")) == 1
+    assert len(event_rows(app, setup_client.user_id, "code_failed")) == 5
+    assert len(event_rows(app, setup_client.user_id, "code_locked")) == 1
     # A new code gets a new set of tries.
     clock.shift(30)
-    resend(browser)
-    assert verify(browser, fake_vonage.last_code(PHONE)).status_code == 200
+    resend(setup_client)
+    assert verify(setup_client, fake_vonage.last_code(PHONE)).status_code == 200
 
 
 def test_the_fifth_wrong_try_kills_a_sign_in_code(app, fake_vonage, clock):
@@ -236,32 +238,32 @@ def test_the_fifth_wrong_try_kills_a_sign_in_code(app, fake_vonage, clock):
     assert answer_code(pending, fake_vonage.last_code(PHONE)).status_code == 303
 
 
-@pytest.mark.parametrize("app_config", [{"CODE_MAX_ATTEMPTS": 2}])
-def test_tries_per_code_are_configurable(app, fake_vonage, browser):
-    send_setup_code(browser)
+@pytest.mark.settings(CODE_MAX_ATTEMPTS=2)
+def test_tries_per_code_are_configurable(app, fake_vonage, setup_client):
+    send_setup_code(setup_client)
     right = fake_vonage.last_code(PHONE)
-    assert "1 try left" in text(verify(browser, wrong_code(right)))
-    assert "Too many wrong tries" in text(verify(browser, wrong_code(right)))
-    assert "Too many wrong tries" in text(verify(browser, right))
+    assert "1 try left" in text(verify(setup_client, wrong_code(right)))
+    assert "Too many wrong tries" in text(verify(setup_client, wrong_code(right)))
+    assert "Too many wrong tries" in text(verify(setup_client, right))
 
 
 @pytest.mark.parametrize("raw", ["12345", "1234567", "abcdef", "١٢٣٤٥٦", "１２３４５６", "12.345", ""])
-def test_input_that_is_not_six_digits_is_refused_without_using_a_try(app, fake_vonage, browser, raw):
-    send_setup_code(browser)
-    response = verify(browser, raw)
+def test_input_that_is_not_six_digits_is_refused_without_using_a_try(app, fake_vonage, setup_client, raw):
+    send_setup_code(setup_client)
+    response = verify(setup_client, raw)
     assert response.status_code == 422 and "Enter the 6-digit code from the text message." in text(response)
-    (row,) = code_rows(app, browser.user_id)
+    (row,) = code_rows(app, setup_client.user_id)
     assert row.attempts == 0
-    assert user(app, browser.user_id).consecutive_code_failures == 0
+    assert user(app, setup_client.user_id).consecutive_code_failures == 0
 
 
 @pytest.mark.parametrize("shape", ["{a} {b}", "{a}-{b}", "  {a}{b}  ", "{a}\u00a0{b}", "{c1} {c2} {c3}"])
-def test_spaces_and_dashes_in_the_code_are_fine(app, fake_vonage, browser, shape):
-    send_setup_code(browser)
+def test_spaces_and_dashes_in_the_code_are_fine(app, fake_vonage, setup_client, shape):
+    send_setup_code(setup_client)
     code = fake_vonage.last_code(PHONE)
     typed = shape.format(a=code[:3], b=code[3:], c1=code[:2], c2=code[2:4], c3=code[4:])
-    assert verify(browser, typed).status_code == 200
-    assert user(app, browser.user_id).phone_e164 == PHONE
+    assert verify(setup_client, typed).status_code == 200
+    assert user(app, setup_client.user_id).phone_e164 == PHONE
 
 
 def test_spaces_and_dashes_work_at_sign_in(app, fake_vonage):
@@ -274,35 +276,35 @@ def test_spaces_and_dashes_work_at_sign_in(app, fake_vonage):
 # ---------------------------------------------------------------- resend
 
 
-def test_resend_makes_a_new_code_and_kills_the_old(app, fake_vonage, browser, clock):
+def test_resend_makes_a_new_code_and_kills_the_old(app, fake_vonage, setup_client, clock):
     from app.security import codes
     from app.security.audit import SYSTEM
 
-    send_setup_code(browser)
+    send_setup_code(setup_client)
     old = fake_vonage.last_code(PHONE)
-    (old_row,) = code_rows(app, browser.user_id)
+    (old_row,) = code_rows(app, setup_client.user_id)
     clock.shift(30)
-    response = resend(browser)
+    response = resend(setup_client)
     assert response.status_code == 200 and is_partial(response)
     assert "We sent a new code. Earlier codes no longer work." in text(response)
     new = fake_vonage.last_code(PHONE)
     assert len(fake_vonage.messages) == 2
-    old_row, new_row = code_rows(app, browser.user_id)
+    old_row, new_row = code_rows(app, setup_client.user_id)
     assert old_row.revoked_at is not None and new_row.revoked_at is None
-    refused = service_call(app, lambda: codes.verify_code(load_user(browser.user_id), old_row.id, codes.SETUP,
+    refused = service_call(app, lambda: codes.verify_code(load_user(setup_client.user_id), old_row.id, codes.SETUP,
                                                           old, SYSTEM))
     assert refused.message == "That code has already been used or replaced. Use Resend code to get a new one."
     if old != new:
-        assert verify(browser, old).status_code == 422
-    assert verify(browser, new).status_code == 200
+        assert verify(setup_client, old).status_code == 422
+    assert verify(setup_client, new).status_code == 200
 
 
 @pytest.mark.parametrize(("wait", "allowed"), [(29, False), (30, True)])
-def test_resend_cooldown_is_thirty_seconds(app, fake_vonage, browser, clock, wait, allowed):
-    sent = send_setup_code(browser)
+def test_resend_cooldown_is_thirty_seconds(app, fake_vonage, setup_client, clock, wait, allowed):
+    sent = send_setup_code(setup_client)
     assert 'data-cooldown="30"' in text(sent) and "You can ask for a new code in" in text(sent)
     clock.shift(wait)
-    response = resend(browser)
+    response = resend(setup_client)
     if allowed:
         assert response.status_code == 200 and len(fake_vonage.requests) == 2
         return
@@ -312,10 +314,10 @@ def test_resend_cooldown_is_thirty_seconds(app, fake_vonage, browser, clock, wai
     assert len(fake_vonage.requests) == 1
 
 
-def test_resend_button_shows_the_time_left(app, fake_vonage, browser, clock):
-    send_setup_code(browser)
+def test_resend_button_shows_the_time_left(app, fake_vonage, setup_client, clock):
+    send_setup_code(setup_client)
     clock.shift(10)
-    page = text(browser.get("/account/two-factor"))
+    page = text(setup_client.get("/account/two-factor"))
     assert 'data-cooldown="20"' in page and '<span data-countdown="20">20</span>' in page
 
 
@@ -330,48 +332,48 @@ def test_sign_in_resend_cooldown(app, fake_vonage, clock):
     assert answer_code(pending, fake_vonage.last_code(PHONE)).status_code == 303
 
 
-@pytest.mark.parametrize("app_config", [{"CODE_RESEND_COOLDOWN_SECONDS": 60}])
-def test_resend_cooldown_is_configurable(app, fake_vonage, browser, clock):
-    send_setup_code(browser)
+@pytest.mark.settings(CODE_RESEND_COOLDOWN_SECONDS=60)
+def test_resend_cooldown_is_configurable(app, fake_vonage, setup_client, clock):
+    send_setup_code(setup_client)
     clock.shift(59)
-    assert resend(browser).status_code == 429
+    assert resend(setup_client).status_code == 429
     clock.shift(1)
-    assert resend(browser).status_code == 200
+    assert resend(setup_client).status_code == 200
 
 
 # ---------------------------------------------------------------- hourly caps
 
 
-@pytest.mark.parametrize("app_config", [{"SMS_MAX_PER_USER_PER_HOUR": 5, "SMS_MAX_PER_NUMBER_PER_HOUR": 5}])
-def test_at_most_five_codes_per_user_per_hour(app, fake_vonage, browser, clock):
-    send_setup_code(browser)
+@pytest.mark.settings(SMS_MAX_PER_USER_PER_HOUR=5, SMS_MAX_PER_NUMBER_PER_HOUR=5)
+def test_at_most_five_codes_per_user_per_hour(app, fake_vonage, setup_client, clock):
+    send_setup_code(setup_client)
     for _ in range(4):
         clock.shift(30)
-        assert resend(browser).status_code == 200
+        assert resend(setup_client).status_code == 200
     assert len(fake_vonage.requests) == 5
     clock.shift(30)
-    capped = resend(browser)
+    capped = resend(setup_client)
     assert capped.status_code == 429 and is_partial(capped)
     assert "Too many codes were sent. Try again in 58 minutes." in text(capped)
     assert capped.headers["Retry-After"] == str(3600 - 150 + 1)
-    plain = resend(browser, as_htmx=False)
+    plain = resend(setup_client, as_htmx=False)
     assert plain.status_code == 429 and "<html" in text(plain) and "Too many codes were sent." in text(plain)
     assert len(fake_vonage.requests) == 5
     # The code texted last still works meanwhile.
     last = fake_vonage.last_code(PHONE)
     for _ in range(2):
         clock.shift(1200)  # a page view now and then keeps the session from idling out
-        assert browser.get("/account/two-factor").status_code == 200
+        assert setup_client.get("/account/two-factor").status_code == 200
     clock.shift(3599 - 150 - 2400)
-    assert resend(browser).status_code == 429
+    assert resend(setup_client).status_code == 429
     assert len(fake_vonage.requests) == 5
     clock.shift(1)
-    assert resend(browser).status_code == 200
+    assert resend(setup_client).status_code == 200
     assert len(fake_vonage.requests) == 6
     assert fake_vonage.last_code(PHONE) != last or len(fake_vonage.messages) == 6
 
 
-@pytest.mark.parametrize("app_config", [{"SMS_MAX_PER_USER_PER_HOUR": 5, "SMS_MAX_PER_NUMBER_PER_HOUR": 5}])
+@pytest.mark.settings(SMS_MAX_PER_USER_PER_HOUR=5, SMS_MAX_PER_NUMBER_PER_HOUR=5)
 def test_the_user_cap_spans_every_flow(app, fake_vonage, clock):
     uid = make_user(app, phone=PHONE)
     signed = client_with_agent(app)
@@ -390,7 +392,7 @@ def test_the_user_cap_spans_every_flow(app, fake_vonage, clock):
     assert live_code_rows(app, uid, "signin") == []
 
 
-@pytest.mark.parametrize("app_config", [{"SMS_MAX_PER_USER_PER_HOUR": 5, "SMS_MAX_PER_NUMBER_PER_HOUR": 5}])
+@pytest.mark.settings(SMS_MAX_PER_USER_PER_HOUR=5, SMS_MAX_PER_NUMBER_PER_HOUR=5)
 def test_at_most_five_codes_per_number_per_hour(app, fake_vonage):
     browsers = []
     for n in range(6):
@@ -407,45 +409,45 @@ def test_at_most_five_codes_per_number_per_hour(app, fake_vonage):
     assert send_setup_code(browsers[5], "201-555-0199", as_htmx=True).status_code == 200
 
 
-@pytest.mark.parametrize("app_config", [{"SMS_MAX_PER_USER_PER_HOUR": 2}])
-def test_hourly_cap_is_configurable(app, fake_vonage, browser, clock):
-    send_setup_code(browser)
+@pytest.mark.settings(SMS_MAX_PER_USER_PER_HOUR=2)
+def test_hourly_cap_is_configurable(app, fake_vonage, setup_client, clock):
+    send_setup_code(setup_client)
     clock.shift(30)
-    assert resend(browser).status_code == 200
+    assert resend(setup_client).status_code == 200
     clock.shift(30)
-    assert resend(browser).status_code == 429
+    assert resend(setup_client).status_code == 429
     assert len(fake_vonage.requests) == 2
 
 
 # ---------------------------------------------------------------- failures across resends
 
 
-def test_failures_do_not_reset_on_resend(app, fake_vonage, browser, clock):
-    send_setup_code(browser)
+def test_failures_do_not_reset_on_resend(app, fake_vonage, setup_client, clock):
+    send_setup_code(setup_client)
     for _ in range(3):
-        verify(browser, wrong_code(fake_vonage.last_code(PHONE)))
-    assert user(app, browser.user_id).consecutive_code_failures == 3
+        verify(setup_client, wrong_code(fake_vonage.last_code(PHONE)))
+    assert user(app, setup_client.user_id).consecutive_code_failures == 3
     clock.shift(30)
-    resend(browser)
-    assert user(app, browser.user_id).consecutive_code_failures == 3
-    verify(browser, wrong_code(fake_vonage.last_code(PHONE)))
-    assert user(app, browser.user_id).consecutive_code_failures == 4
-    assert verify(browser, fake_vonage.last_code(PHONE)).status_code == 200
-    assert user(app, browser.user_id).consecutive_code_failures == 0
+    resend(setup_client)
+    assert user(app, setup_client.user_id).consecutive_code_failures == 3
+    verify(setup_client, wrong_code(fake_vonage.last_code(PHONE)))
+    assert user(app, setup_client.user_id).consecutive_code_failures == 4
+    assert verify(setup_client, fake_vonage.last_code(PHONE)).status_code == 200
+    assert user(app, setup_client.user_id).consecutive_code_failures == 0
 
 
-@pytest.mark.parametrize("app_config", [{"CODE_FAILURE_CAP": 6}])
-def test_account_wide_failure_cap_holds_across_resends(app, fake_vonage, browser, clock):
-    send_setup_code(browser)
+@pytest.mark.settings(CODE_FAILURE_CAP=6)
+def test_account_wide_failure_cap_holds_across_resends(app, fake_vonage, setup_client, clock):
+    send_setup_code(setup_client)
     for _ in range(5):
-        verify(browser, wrong_code(fake_vonage.last_code(PHONE)))
+        verify(setup_client, wrong_code(fake_vonage.last_code(PHONE)))
     clock.shift(30)
-    resend(browser)
-    verify(browser, wrong_code(fake_vonage.last_code(PHONE)))
-    refused = verify(browser, fake_vonage.last_code(PHONE))
+    resend(setup_client)
+    verify(setup_client, wrong_code(fake_vonage.last_code(PHONE)))
+    refused = verify(setup_client, fake_vonage.last_code(PHONE))
     assert refused.status_code == 422
     assert "Too many wrong codes on this account. Contact support to get back in." in text(refused)
-    assert user(app, browser.user_id).phone_e164 is None
+    assert user(app, setup_client.user_id).phone_e164 is None
 
 
 # ---------------------------------------------------------------- purpose
@@ -508,8 +510,8 @@ def test_a_code_is_bound_to_its_user(app, fake_vonage):
 # ---------------------------------------------------------------- the text message
 
 
-def test_sms_text_is_exactly_as_specified(app, fake_vonage, browser):
-    send_setup_code(browser)
+def test_sms_text_is_exactly_as_specified(app, fake_vonage, setup_client):
+    send_setup_code(setup_client)
     (message,) = fake_vonage.messages
     code = fake_vonage.last_code(PHONE)
     assert message["text"] == (
@@ -519,8 +521,7 @@ def test_sms_text_is_exactly_as_specified(app, fake_vonage, browser):
     assert message["to"] == "12015550123" and message["from"] == "HealthRec"
 
 
-@pytest.mark.parametrize("app_config", [{"APP_NAME": "Clinic Portal", "VONAGE_SMS_FROM": "Clinic",
-                                         "PUBLIC_URL": "https://records.example.org:8443"}])
+@pytest.mark.settings(APP_NAME="Clinic Portal", VONAGE_SMS_FROM="Clinic", PUBLIC_URL="https://records.example.org:8443")
 def test_sms_names_the_app_and_the_host_without_its_port(app, fake_vonage):
     make_user(app, phone=PHONE)
     pending = client_with_agent(app)
@@ -534,7 +535,7 @@ def test_sms_names_the_app_and_the_host_without_its_port(app, fake_vonage):
 
 def test_cancelled_flow_code_is_revoked(client, app, fake_vonage):
     """Use a different number: the abandoned setup code can no longer turn 2FA on."""
-    from tests.conftest import PHONE, PHONE_NATIONAL, make_user, sign_in_fully
+    from tests.support import PHONE, PHONE_NATIONAL, make_user, sign_in_fully
 
     make_user(app)
     sign_in_fully(client, fake_vonage)

@@ -8,7 +8,7 @@ from flask import Flask
 
 from app import create_app
 from app.bootstrap import ConfigError
-from tests.conftest import US_SENDER
+from tests.support import US_SENDER
 
 PROD_KEY = "k" * 64
 

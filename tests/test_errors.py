@@ -6,7 +6,7 @@ import pytest
 from flask import abort
 from sqlalchemy.exc import OperationalError
 
-from tests.conftest import PASSWORD, htmx, make_user
+from tests.support import PASSWORD, htmx, make_user
 
 SECRET_DETAIL = "internal detail nobody should see"
 
@@ -90,7 +90,7 @@ def test_database_outage_is_503(client):
     assert_clean_error_page(client.get("/test/database-down"), 503, "Temporarily unavailable")
 
 
-@pytest.mark.parametrize("app_config", [{"WTF_CSRF_ENABLED": True}])
+@pytest.mark.settings(WTF_CSRF_ENABLED=True)
 def test_csrf_failure_is_a_400_page(client):
     client.get("/signup")  # a live session: without one, the form would be reloaded instead
     response = client.post("/signup", data={"email": "a@example.com"})
@@ -98,7 +98,7 @@ def test_csrf_failure_is_a_400_page(client):
     assert "Your form expired" in html
 
 
-@pytest.mark.parametrize("app_config", [{"RATELIMIT_ENABLED": True, "RATELIMIT_SIGNIN": "2 per minute"}])
+@pytest.mark.settings(RATELIMIT_ENABLED=True, RATELIMIT_SIGNIN="2 per minute")
 def test_request_limit_is_a_429_page(client):
     for _ in range(2):
         assert client.post("/signin", data={"email": "a@example.com", "password": "x"}).status_code == 422

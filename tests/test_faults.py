@@ -4,7 +4,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from tests.conftest import PASSWORD, PHONE, PHONE_NATIONAL, csrf_token, htmx, make_user, sign_in, sign_in_fully
+from tests.support import (
+    PASSWORD, PHONE, PHONE_NATIONAL, csrf_token, htmx, make_user, sign_in, sign_in_fully,
+)
 from tests.private_redis import PrivateRedis
 
 UNAVAILABLE = "Temporarily unavailable"

@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from tests.conftest import make_user, sign_in_fully
+from tests.support import make_user, sign_in_fully
 from tests.private_redis import PrivateRedis, free_port
 
 
@@ -24,7 +24,7 @@ def test_healthy_answers_json_200_without_auth_or_cookie(client, app):
 
 
 def test_healthz_answers_during_a_pending_sign_in(client, app, fake_vonage):
-    from tests.conftest import PHONE, sign_in
+    from tests.support import PHONE, sign_in
 
     make_user(app, phone=PHONE)
     assert sign_in(client).headers["Location"].endswith("/signin/verify")

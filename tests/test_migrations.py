@@ -10,7 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from tests.conftest import base_config
+from tests.support import base_config
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -4,16 +4,11 @@ Revisions are discovered from app/migrations, so a new migration is covered with
 editing this file. After each upgrade the schema must match the models exactly.
 """
 
-import logging
-import os
-from pathlib import Path
-
 import pytest
 from sqlalchemy import inspect
 
-from tests.conftest import admin_execute, base_config, worker_database_url
+from tests.support import MIGRATIONS, migrate_app
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "app" / "migrations"
 
 
 def revisions_base_to_head() -> list[str]:
@@ -31,44 +26,6 @@ def revisions_base_to_head() -> list[str]:
 REVISIONS = revisions_base_to_head()
 # "base" = an empty database; then every revision except head as a starting point.
 STARTS = ["base", *REVISIONS[:-1]]
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_database(request, tmp_path):
-    """The URL of an empty database of each kind (PostgreSQL: a fresh one per test)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/migrate.db"
-        return
-    if not os.environ.get("TEST_DATABASE_URL"):
-        pytest.skip("TEST_DATABASE_URL not set: needs PostgreSQL")
-    from sqlalchemy.engine import make_url
-
-    url = make_url(worker_database_url())
-    name = f"{url.database}_migrate"
-    base = os.environ["TEST_DATABASE_URL"]
-    admin_execute(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
-    yield url.set(database=name).render_as_string(hide_password=False)
-    admin_execute(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture
-def keep_loggers():
-    """Alembic's env.py calls logging.fileConfig, which disables existing loggers; undo that."""
-    loggers = [lg for lg in logging.root.manager.loggerDict.values() if isinstance(lg, logging.Logger)]
-    state = {lg: lg.disabled for lg in loggers}
-    root_level, root_handlers = logging.root.level, list(logging.root.handlers)
-    yield
-    for lg, disabled in state.items():
-        lg.disabled = disabled
-    logging.root.setLevel(root_level)
-    logging.root.handlers[:] = root_handlers
-
-
-def migrate_app(tmp_path, fake_vonage, uri):
-    from app import create_app
-
-    return create_app({**base_config(tmp_path, fake_vonage), "SQLALCHEMY_DATABASE_URI": uri,
-                       "SESSION_TYPE": "cachelib"})
 
 
 def schema_differences(app) -> list:

@@ -5,10 +5,10 @@ import re
 
 import pytest
 
-from tests.conftest import OTHER_PHONE, PASSWORD, PHONE, htmx, make_user, sign_in, sign_in_fully
+from tests.support import OTHER_PHONE, PASSWORD, PHONE, htmx, make_user, sign_in, sign_in_fully
 from tests.twofactor_helpers import (
-    DISABLE, FIREFOX_WINDOWS, NUMBER, RESEND, SIGNIN_RESEND, TWO_FACTOR, answer_code, begin_sign_in,  # noqa: F401
-    client_with_agent, clock, device_rows, event_rows, send_setup_code, signed_in, text, trust_token,
+    DISABLE, FIREFOX_WINDOWS, NUMBER, RESEND, SIGNIN_RESEND, TWO_FACTOR, answer_code, begin_sign_in,
+    client_with_agent, device_rows, event_rows, send_setup_code, signed_in, text, trust_token,
     trusted_browser, turn_on, wrong_code,
 )
 
@@ -70,8 +70,9 @@ def run_every_flow(app, fake_vonage, clock):
     return this
 
 
-@pytest.mark.parametrize("app_config", [{"LOG_JSON": False}, {"LOG_JSON": True}])
-def test_full_flows_log_no_code_and_no_number(app, fake_vonage, all_logs, clock):
+@pytest.mark.parametrize("log_json", [pytest.param(False, marks=pytest.mark.settings(LOG_JSON=False)),
+                                      pytest.param(True, marks=pytest.mark.settings(LOG_JSON=True))])
+def test_full_flows_log_no_code_and_no_number(app, fake_vonage, all_logs, clock, log_json):
     run_every_flow(app, fake_vonage, clock)
     logged = all_logs.text
     # The capture really ran at DEBUG and saw the SMS traffic and the security events.

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import PASSWORD, PHONE, US_SENDER, build_app, make_user
+from tests.support import PASSWORD, PHONE, US_SENDER, build_app, make_user
 
 PUBLIC = {"PUBLIC_URL": "https://records.example.org"}
 HUGE_HOST = "a" * 60 + "." + ".".join(["b" * 60] * 132) + ".example"  # over 8 KB
@@ -14,7 +14,7 @@ def the_text(fake_vonage) -> str:
     return message["text"]
 
 
-@pytest.mark.parametrize("app_config", [PUBLIC])
+@pytest.mark.settings(**PUBLIC)
 def test_a_phishing_host_is_not_written_into_the_sms(app, client, fake_vonage):
     make_user(app, phone=PHONE)
     response = client.post("/signin", data=SIGN_IN, headers={"Host": "evil-phish.example"})
@@ -24,7 +24,7 @@ def test_a_phishing_host_is_not_written_into_the_sms(app, client, fake_vonage):
     assert "evil" not in text
 
 
-@pytest.mark.parametrize("app_config", [PUBLIC])
+@pytest.mark.settings(**PUBLIC)
 def test_an_8_kb_host_header_leaves_the_sms_short(app, client, fake_vonage):
     make_user(app, phone=PHONE)
     assert len(HUGE_HOST) > 8000

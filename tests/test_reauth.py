@@ -2,10 +2,10 @@
 
 import pytest
 
-from tests.conftest import OTHER_PHONE, PASSWORD, PHONE, htmx, make_user, sign_in, sign_in_fully
+from tests.support import OTHER_PHONE, PASSWORD, PHONE, htmx, make_user, sign_in, sign_in_fully
 from tests.twofactor_helpers import (
-    DISABLE, FIREFOX_WINDOWS, NUMBER, TWO_FACTOR, VERIFY, client_with_agent, clock, code_rows,  # noqa: F401
-    device_rows, event_rows, is_partial, live_code_rows, signed_in, text, trust_token, user, wrong_code,
+    DISABLE, FIREFOX_WINDOWS, NUMBER, TWO_FACTOR, VERIFY, client_with_agent, code_rows, device_rows,
+    event_rows, is_partial, live_code_rows, signed_in, text, trust_token, user, wrong_code,
 )
 
 REAUTH = TWO_FACTOR + "/reauth"

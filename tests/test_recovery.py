@@ -9,7 +9,7 @@ from urllib.parse import quote
 import pytest
 import time_machine
 
-from tests.conftest import PASSWORD, PHONE, PHONE_NATIONAL, htmx, make_user, sign_in, sign_in_fully
+from tests.support import PASSWORD, PHONE, PHONE_NATIONAL, htmx, make_user, sign_in, sign_in_fully
 
 CODE_RE = re.compile(r"<li><code>([2-9a-z]{4}-[2-9a-z]{4}-[2-9a-z]{4})</code></li>")
 START = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from tests.conftest import PHONE, htmx, make_user, session_cookie, sign_in
-from tests.test_concurrency import run_together
+from tests.support import PHONE, htmx, make_user, session_cookie, sign_in
+from tests.scaleout.test_concurrency import run_together
 
 NOTICE = "A recovery code was just used to sign in"
 
@@ -142,7 +142,7 @@ def test_wrong_codes_share_the_failure_counter_with_sms_codes(client, app, fake_
     assert r.status_code == 303 and user_state(app)["failures"] == 0
 
 
-@pytest.mark.parametrize("app_config", [{"CODE_FAILURE_CAP": 4}])
+@pytest.mark.settings(CODE_FAILURE_CAP=4)
 def test_failure_cap_refuses_recovery_and_sms_codes_alike(client, app, fake_vonage, codes):
     pending(client)
     for _ in range(3):

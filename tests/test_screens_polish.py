@@ -4,10 +4,13 @@ import re
 
 import pytest
 
-from tests.conftest import OTHER_PHONE, PASSWORD, PHONE, PHONE_NATIONAL, htmx, make_user, sign_in, sign_in_fully
-from tests.twofactor_helpers import (DISABLE, FIREFOX_WINDOWS, NUMBER, RESEND, SETUP, SIGNIN_RESEND,  # noqa: F401
-                                     SIGNIN_VERIFY, TWO_FACTOR, VERIFY, begin_sign_in, client_with_agent, clock,
-                                     device_rows, text, trust_token, trusted_browser)
+from tests.support import (
+    OTHER_PHONE, PASSWORD, PHONE, PHONE_NATIONAL, htmx, make_user, sign_in, sign_in_fully,
+)
+from tests.twofactor_helpers import (
+    DISABLE, FIREFOX_WINDOWS, NUMBER, RESEND, SETUP, SIGNIN_RESEND, SIGNIN_VERIFY, TWO_FACTOR, VERIFY,
+    begin_sign_in, client_with_agent, device_rows, text, trust_token, trusted_browser,
+)
 
 NEW_PASSWORD = "Violet-Harbour-Thimble-58"
 APP = "Health Records"
@@ -237,7 +240,7 @@ def test_htmx_still_gets_partials(app, client, fake_vonage):
 
 
 def test_new_recovery_codes_are_the_one_answer_shown_in_place_and_never_stored(app, client, fake_vonage):
-    from tests.conftest import stored_sessions
+    from tests.support import stored_sessions
 
     make_user(app)
     sign_in_fully(client, fake_vonage)

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 import time_machine
 
-from tests.conftest import PASSWORD, htmx, make_user, session_cookie, sign_in
+from tests.support import PASSWORD, htmx, make_user, session_cookie, sign_in
 
 NEW_PASSWORD = "Violet-Harbour-Thimble-58"
 
@@ -216,7 +216,7 @@ def _b64(value: str) -> str:
         return ""
 
 
-@pytest.mark.parametrize("app_config", [{"APP_ENV": "production", "VONAGE_SMS_FROM_BY_COUNTRY": {"1": "12015550100"}}])
+@pytest.mark.settings(APP_ENV="production", VONAGE_SMS_FROM_BY_COUNTRY={"1": "12015550100"})
 def test_production_cookie_is_secure_and_host_prefixed(client, app):
     make_user(app)
     response = sign_in(client)

@@ -2,10 +2,11 @@
 
 import pytest
 
-from tests.conftest import PASSWORD, PHONE, htmx, make_user, session_cookie, sign_in, sign_in_fully
-from tests.twofactor_helpers import (CHROME_LINUX, FIREFOX_WINDOWS, SIGNIN_VERIFY, clock,  # noqa: F401
-                                     client_with_agent, device_rows, event_rows, redirects_to, signed_in, text,
-                                     trust_token, trusted_browser, user)
+from tests.support import PASSWORD, PHONE, htmx, make_user, session_cookie, sign_in, sign_in_fully
+from tests.twofactor_helpers import (
+    CHROME_LINUX, FIREFOX_WINDOWS, SIGNIN_VERIFY, client_with_agent, device_rows, event_rows, redirects_to,
+    signed_in, text, trust_token, trusted_browser, user,
+)
 
 END_OTHERS = "/account/sessions/end-others"
 NEW_PASSWORD = "Violet-Harbour-Thimble-58"

@@ -5,7 +5,7 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
-from tests.conftest import PASSWORD, htmx, make_user, session_cookie, sign_in
+from tests.support import PASSWORD, htmx, session_cookie, sign_in
 
 FAILURE = "Incorrect email or password."
 
@@ -22,23 +22,23 @@ def assert_on_this_site(location: str) -> None:
     assert "\\" not in location and "evil" not in parts.netloc
 
 
-def test_right_password_signs_in_and_lands_on_my_account_settings(client, app):
-    make_user(app)
-    response = sign_in(client)
+def test_right_password_signs_in_and_lands_on_my_account_settings(client, app, auth):
+    auth.make_user()
+    response = auth.sign_in()
     assert response.status_code == 303
     assert urlsplit(response.headers["Location"]).path == "/account"
     page = client.get("/account").get_data(as_text=True)
     assert "My Account Settings" in page and "Signed in as patient@example.com" in page
 
 
-def test_email_case_and_spaces_do_not_matter(client, app):
-    make_user(app)
-    assert sign_in(client, "  PATIENT@example.COM ").status_code == 303
+def test_email_case_and_spaces_do_not_matter(client, app, auth):
+    auth.make_user()
+    assert auth.sign_in("  PATIENT@example.COM ").status_code == 303
 
 
-def test_wrong_password_and_unknown_email_answer_identically(client, app):
-    make_user(app)
-    wrong = sign_in(client, "patient@example.com", "Not-The-Password-99")
+def test_wrong_password_and_unknown_email_answer_identically(client, app, auth):
+    auth.make_user()
+    wrong = auth.sign_in("patient@example.com", "Not-The-Password-99")
     unknown = sign_in(app.test_client(), "stranger@example.com", "Not-The-Password-99")
     assert wrong.status_code == unknown.status_code == 422
     assert error_text(wrong) == error_text(unknown) == FAILURE
@@ -49,14 +49,14 @@ def test_wrong_password_and_unknown_email_answer_identically(client, app):
     assert client.get("/account").status_code == 303
 
 
-def test_failure_never_echoes_the_password(client, app):
-    make_user(app)
-    html = sign_in(client, "patient@example.com", "Not-The-Password-99").get_data(as_text=True)
+def test_failure_never_echoes_the_password(client, app, auth):
+    auth.make_user()
+    html = auth.sign_in("patient@example.com", "Not-The-Password-99").get_data(as_text=True)
     assert "Not-The-Password-99" not in html
     assert 'value="patient@example.com"' in html
 
 
-def test_unknown_email_still_verifies_a_dummy_hash(client, app, monkeypatch):
+def test_unknown_email_still_verifies_a_dummy_hash(client, app, monkeypatch, auth):
     from app.security import passwords
 
     verified: list[str] = []
@@ -71,11 +71,11 @@ def test_unknown_email_still_verifies_a_dummy_hash(client, app, monkeypatch):
             return getattr(real, name)
 
     monkeypatch.setattr(passwords, "hasher", SpyHasher())
-    make_user(app)
-    sign_in(client, "stranger@example.com", PASSWORD)
+    auth.make_user()
+    auth.sign_in("stranger@example.com", PASSWORD)
     assert verified == [passwords._DUMMY_HASH]
     verified.clear()
-    sign_in(client, "patient@example.com", "Not-The-Password-99")
+    auth.sign_in("patient@example.com", "Not-The-Password-99")
     assert len(verified) == 1 and verified[0] != passwords._DUMMY_HASH
 
 
@@ -85,23 +85,23 @@ def test_dummy_hash_never_matches_even_its_own_password(app):
     assert passwords.verify_password(None, "a dummy password that nobody has") is False
 
 
-def test_locked_account_cannot_sign_in(client, app):
+def test_locked_account_cannot_sign_in(client, app, auth):
     from app.extensions import db
     from app.models import User, utcnow
 
-    uid = make_user(app)
+    uid = auth.make_user()
     with app.app_context():
         db.session.get(User, uid).locked_at = utcnow()
         db.session.commit()
-    response = sign_in(client)
+    response = auth.sign_in()
     assert response.status_code == 422
     assert "contact support" in error_text(response)
     assert client.get("/account").status_code == 303
 
 
 @pytest.mark.parametrize("target", ["/account/password", "/account/two-factor", "/account?tab=1"])
-def test_local_next_is_honoured(client, app, target):
-    make_user(app)
+def test_local_next_is_honoured(client, app, target, auth):
+    auth.make_user()
     response = client.post(f"/signin?next={quote(target, safe='')}", data={"email": "patient@example.com",
                                                                             "password": PASSWORD})
     assert response.status_code == 303
@@ -109,8 +109,8 @@ def test_local_next_is_honoured(client, app, target):
     assert location.path + (f"?{location.query}" if location.query else "") == target
 
 
-def test_login_required_page_sends_back_after_sign_in(client, app):
-    make_user(app)
+def test_login_required_page_sends_back_after_sign_in(client, app, auth):
+    auth.make_user()
     first = client.get("/account/password")
     assert first.status_code == 303
     signin_url = first.headers["Location"]
@@ -145,15 +145,15 @@ EVIL = [
 
 
 @pytest.mark.parametrize("target", EVIL)
-def test_open_redirect_attempts_land_on_this_site(client, app, target):
-    make_user(app)
+def test_open_redirect_attempts_land_on_this_site(client, app, target, auth):
+    auth.make_user()
     # Both as the query string (URL-encoded once) and as a form field.
     via_query = client.post("/signin?next=" + quote(target, safe=""),
                             data={"email": "patient@example.com", "password": PASSWORD})
     assert via_query.status_code == 303
     assert_on_this_site(via_query.headers["Location"])
     client.post("/signout")
-    via_form = sign_in(client, next=target)
+    via_form = auth.sign_in(next=target)
     assert via_form.status_code == 303
     assert_on_this_site(via_form.headers["Location"])
     # Signed in already: GET /signin?next=... redirects too, and must stay here.
@@ -167,8 +167,8 @@ def test_rejected_next_is_not_put_into_the_form(client, target):
     assert "evil" not in html and "javascript" not in html
 
 
-def test_session_id_changes_at_sign_in(app):
-    make_user(app)
+def test_session_id_changes_at_sign_in(app, auth):
+    auth.make_user()
     client = app.test_client()
     # Any stored pre-sign-in session (a CSRF token, a flash) would do; seed one directly.
     with client.session_transaction() as sess:
@@ -184,8 +184,8 @@ def test_session_id_changes_at_sign_in(app):
     assert replay.get("/account").status_code == 303
 
 
-def test_session_fixation_with_a_planted_id_fails(app):
-    make_user(app)
+def test_session_fixation_with_a_planted_id_fails(app, auth):
+    auth.make_user()
     attacker = app.test_client()
     with attacker.session_transaction() as sess:
         sess["seed"] = "attacker's session"
@@ -197,8 +197,8 @@ def test_session_fixation_with_a_planted_id_fails(app):
     assert attacker.get("/account").status_code == 303
 
 
-def test_htmx_sign_in_answers_hx_redirect(client, app):
-    make_user(app)
+def test_htmx_sign_in_answers_hx_redirect(client, app, auth):
+    auth.make_user()
     response = client.post("/signin", data={"email": "patient@example.com", "password": PASSWORD}, headers=htmx())
     assert response.status_code == 200
     assert urlsplit(response.headers["HX-Redirect"]).path == "/account"
@@ -206,8 +206,8 @@ def test_htmx_sign_in_answers_hx_redirect(client, app):
     assert client.get("/account").status_code == 200
 
 
-def test_htmx_failure_answers_the_partial_with_422(client, app):
-    make_user(app)
+def test_htmx_failure_answers_the_partial_with_422(client, app, auth):
+    auth.make_user()
     response = client.post("/signin", data={"email": "patient@example.com", "password": "wrong-password-1"},
                            headers=htmx())
     html = response.get_data(as_text=True)

@@ -6,11 +6,11 @@ from datetime import timedelta
 import pytest
 from flask import url_for
 
-from tests.conftest import OTHER_PHONE, PASSWORD, PHONE, htmx, make_user, session_cookie, sign_in
+from tests.support import OTHER_PHONE, PASSWORD, PHONE, htmx, make_user, session_cookie, sign_in
 from tests.twofactor_helpers import (
-    FIREFOX_WINDOWS, SIGNIN_RESEND, SIGNIN_VERIFY, answer_code, begin_sign_in, clock,  # noqa: F401
-    client_with_agent, device_rows, event_rows, is_partial, redirects_to, signed_in, text, trust_token,
-    trusted_browser, wrong_code,
+    FIREFOX_WINDOWS, SIGNIN_RESEND, SIGNIN_VERIFY, answer_code, begin_sign_in, client_with_agent,
+    device_rows, event_rows, is_partial, redirects_to, signed_in, text, trust_token, trusted_browser,
+    wrong_code,
 )
 from app.web import PENDING_ALLOWED
 
@@ -114,7 +114,7 @@ def test_pending_sign_in_expires_after_ten_minutes(app, fake_vonage, uid, clock,
     assert event_rows(app, uid, "signin_success") == []
 
 
-@pytest.mark.parametrize("app_config", [{"PENDING_SIGNIN_TTL_SECONDS": 120}])
+@pytest.mark.settings(PENDING_SIGNIN_TTL_SECONDS=120)
 def test_pending_lifetime_is_configurable(app, fake_vonage, uid, clock):
     browser = begin_sign_in(app)
     clock.shift(121)
@@ -235,7 +235,7 @@ def test_device_name_comes_from_the_user_agent(app, fake_vonage, uid, user_agent
     assert [d.name for d in device_rows(app, uid)] == [name]
 
 
-@pytest.mark.parametrize("app_config", [{"TRUSTED_DEVICE_DAYS": 7}])
+@pytest.mark.settings(TRUSTED_DEVICE_DAYS=7)
 def test_trust_lifetime_is_configurable_and_ends(app, fake_vonage, uid, clock):
     browser = begin_sign_in(app)
     response = answer_code(browser, fake_vonage.last_code(PHONE), trust=True)
@@ -249,7 +249,7 @@ def test_trust_lifetime_is_configurable_and_ends(app, fake_vonage, uid, clock):
 
 
 def test_trust_cookie_is_secure_in_production(tmp_path, fake_vonage):
-    from tests.conftest import US_SENDER, build_app
+    from tests.support import US_SENDER, build_app
 
     fake_vonage.reset()
     prod = build_app(tmp_path, fake_vonage, APP_ENV="production", **US_SENDER)

@@ -4,7 +4,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
-from tests.conftest import PASSWORD, htmx, make_user, sign_in
+from tests.support import PASSWORD, htmx, make_user, sign_in
 
 READY = "Your account is ready. Sign in with your email and password."
 

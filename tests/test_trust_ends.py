@@ -2,10 +2,10 @@
 
 import pytest
 
-from tests.conftest import OTHER_PHONE, PASSWORD, PHONE, htmx, make_user, sign_in
+from tests.support import OTHER_PHONE, PASSWORD, PHONE, htmx, make_user, sign_in
 from tests.twofactor_helpers import (
-    DISABLE, FIREFOX_WINDOWS, NUMBER, SIGNIN_VERIFY, TWO_FACTOR, VERIFY, client_with_agent, clock,  # noqa: F401
-    device_rows, event_rows, is_partial, redirects_to, signed_in, text, trust_token, trusted_browser, turn_on,
+    DISABLE, FIREFOX_WINDOWS, NUMBER, SIGNIN_VERIFY, TWO_FACTOR, VERIFY, client_with_agent, device_rows,
+    event_rows, is_partial, redirects_to, signed_in, text, trust_token, trusted_browser, turn_on,
 )
 
 NEW_PASSWORD = "Violet-Harbor-Lantern-77"

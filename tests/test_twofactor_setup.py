@@ -4,11 +4,13 @@ import hashlib
 
 import pytest
 
-from tests.conftest import OTHER_PHONE, PASSWORD, PHONE, PHONE_NATIONAL, htmx, make_user, sign_in, sign_in_fully
+from tests.support import (
+    OTHER_PHONE, PASSWORD, PHONE, PHONE_NATIONAL, htmx, make_user, sign_in, sign_in_fully,
+)
 from tests.twofactor_helpers import (
-    CHROME_LINUX, DISABLE, NUMBER, TWO_FACTOR, VERIFY, begin_sign_in, clock, client_with_agent,  # noqa: F401
-    code_rows, device_rows, event_rows, is_partial, live_code_rows, send_setup_code, signed_in, text,
-    trust_token, trusted_browser, turn_on, user, wrong_code,
+    CHROME_LINUX, DISABLE, NUMBER, TWO_FACTOR, VERIFY, begin_sign_in, client_with_agent, code_rows,
+    device_rows, event_rows, is_partial, live_code_rows, send_setup_code, signed_in, text, trust_token,
+    trusted_browser, turn_on, user, wrong_code,
 )
 
 MASKED = "+1 ••• ••• 0123"
@@ -62,7 +64,7 @@ def test_country_select_offers_only_allowed_countries(app, signed_in_client):
     assert 'value="JP"' not in page and "Japan" not in page
 
 
-@pytest.mark.parametrize("app_config", [{"DEFAULT_COUNTRY": "GB"}])
+@pytest.mark.settings(DEFAULT_COUNTRY="GB")
 def test_default_country_comes_from_config(signed_in_client):
     page = text(signed_in_client.get(TWO_FACTOR))
     assert '<option value="GB" selected>United Kingdom (+44)</option>' in page

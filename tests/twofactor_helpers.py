@@ -1,14 +1,11 @@
-"""Shared helpers for the two-factor tests: a frozen clock, database peeks, flows over HTTP."""
+"""Shared helpers for the two-factor tests: database peeks, flows over HTTP."""
 
 import html
 import re
-from datetime import UTC, datetime
 
-import pytest
-import time_machine
 from sqlalchemy import select
 
-from tests.conftest import PHONE, PHONE_NATIONAL, htmx, sign_in
+from tests.support import PHONE, PHONE_NATIONAL, htmx, sign_in
 
 CHROME_LINUX = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"
@@ -26,14 +23,6 @@ SIGNIN_RESEND = "/signin/resend"
 
 COULD_NOT_SEND = "We couldn't send the code. Try again in a moment."
 BAD_NUMBER = "We couldn't send a text message to that number. Check it, or use another mobile number."
-
-
-@pytest.fixture
-def clock():
-    """Freeze the clock at a whole second; tests move it with clock.shift(seconds)."""
-    start = datetime.now(UTC).replace(microsecond=0)
-    with time_machine.travel(start, tick=False) as traveller:
-        yield traveller
 
 
 def text(response) -> str:

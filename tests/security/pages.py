@@ -3,7 +3,7 @@
 import re
 from html.parser import HTMLParser
 
-from tests.conftest import PHONE, PHONE_NATIONAL, htmx, make_user, sign_in, sign_in_fully
+from tests.support import PHONE, PHONE_NATIONAL, htmx, make_user, sign_in, sign_in_fully
 
 
 def reachable_pages(app, fake_vonage) -> list[tuple[str, object]]:

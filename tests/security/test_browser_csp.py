@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD, PHONE, PHONE_NATIONAL
+from tests.support import PASSWORD, PHONE, PHONE_NATIONAL
 
 pytestmark = pytest.mark.browser
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import US_SENDER, build_app, htmx
-from tests.security.conftest import LIMITS_ON
+from tests.support import US_SENDER, build_app, htmx
+from tests.security.support import LIMITS_ON
 from tests.security.pages import (INLINE_HANDLER, INLINE_SCRIPT, INLINE_STYLE, JS_URL, full_pages, html_pages,
                                   inline_code, reachable_pages)
 
@@ -137,11 +137,8 @@ def test_owasp_hsts_in_production(tmp_path, fake_vonage):
     assert max_age >= 31536000 and "includeSubDomains" in hsts
 
 
+@pytest.mark.settings(**LIMITS_ON, RATELIMIT_SIGNIN="1 per minute")
 class TestLimiterPages:
-    @pytest.fixture
-    def app_config(self):
-        return {**LIMITS_ON, "RATELIMIT_SIGNIN": "1 per minute"}
-
     def test_owasp_rate_limit_page_has_the_same_headers(self, app, client, clock):
         client.post("/signin", data={"email": "a@example.com", "password": "x"})
         for headers in ({}, htmx()):

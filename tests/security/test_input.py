@@ -5,8 +5,8 @@ import io
 import pytest
 
 from app.security import accounts, codes
-from tests.conftest import PASSWORD, PHONE, PHONE_NATIONAL, htmx, make_user, sign_in, sign_in_fully
-from tests.security.conftest import snapshot, two_factor_user, user_row
+from tests.support import PASSWORD, PHONE, PHONE_NATIONAL, htmx, make_user, sign_in, sign_in_fully
+from tests.security.support import snapshot, two_factor_user, user_row
 from tests.security.pages import html_pages, inline_code, reachable_pages
 
 PAYLOADS = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "'><svg onload=alert(1)>"]
@@ -284,11 +284,8 @@ def test_owasp_body_just_under_64_kb_is_read(app, client):
     assert response.status_code == 422
 
 
+@pytest.mark.settings(WTF_CSRF_ENABLED=True)
 class TestWithCsrf:
-    @pytest.fixture
-    def app_config(self):
-        return {"WTF_CSRF_ENABLED": True}
-
     def test_owasp_oversized_body_is_413_before_the_csrf_check(self, app, client):
         response = client.post("/signin", data={"email": "x" * 70_000})
         assert response.status_code == 413

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import SecurityEvent
-from tests.conftest import PASSWORD, PHONE, make_user, sign_in
-from tests.security.conftest import codes_sent, pending_sign_in, two_factor_user, user_row
+from tests.support import PASSWORD, PHONE, make_user, sign_in
+from tests.security.support import codes_sent, pending_sign_in, two_factor_user, user_row
 
 WRONG = "Wrong-Password-Entirely-1"
 THROTTLED_NOTICE = "many failed sign-in attempts"
@@ -176,7 +176,7 @@ def test_rule_throttle_counts_reauthentication_failures(app, fake_vonage, clock)
     """Guessing the password on the re-authentication form is throttled like sign-in."""
     uid = make_user(app, phone=PHONE)
     client = app.test_client()
-    from tests.conftest import sign_in_fully
+    from tests.support import sign_in_fully
 
     sign_in_fully(client, fake_vonage)
     clock.shift(901)
@@ -239,11 +239,8 @@ NIST_CONFIG = {
 }
 
 
+@pytest.mark.settings(**NIST_CONFIG)
 class TestNist:
-    @pytest.fixture
-    def app_config(self):
-        return NIST_CONFIG
-
     def _resend(self, client, clock):
         clock.shift(31)
         response = client.post("/signin/resend")

@@ -4,13 +4,12 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import SecurityEvent
-from tests.conftest import PASSWORD, htmx, make_user, sign_in
-from tests.security.conftest import LIMITS_ON
+from tests.support import PASSWORD, htmx, make_user, sign_in
+from tests.security.support import LIMITS_ON
 
 
-@pytest.fixture
-def app_config():
-    return LIMITS_ON
+pytestmark = pytest.mark.settings(**LIMITS_ON)
+
 
 
 def client_at(app, ip):
@@ -70,11 +69,8 @@ def test_owasp_signin_pages_are_not_limited_for_reading(app, clock):
         assert reader.get("/signin").status_code == 200
 
 
+@pytest.mark.settings(RATELIMIT_ENABLED=False)
 class TestSwitchedOff:
-    @pytest.fixture
-    def app_config(self):
-        return {"RATELIMIT_ENABLED": False}
-
     def test_rule_ratelimit_enabled_false_lifts_the_per_ip_limit(self, app, clock):
         spray = client_at(app, "198.51.100.7")
         for n in range(25):

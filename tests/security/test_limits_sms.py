@@ -6,8 +6,10 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import VerificationCode
-from tests.conftest import OTHER_PHONE, PHONE, PHONE_NATIONAL, htmx, make_user, sign_in, sign_in_fully
-from tests.security.conftest import LIMITS_ON, advance, THIRD_PHONE, codes_sent, pending_sign_in, two_factor_user
+from tests.support import OTHER_PHONE, PHONE, PHONE_NATIONAL, htmx, make_user, sign_in, sign_in_fully
+from tests.security.support import (
+    LIMITS_ON, advance, THIRD_PHONE, codes_sent, pending_sign_in, two_factor_user,
+)
 
 FIVE_AN_HOUR = {"SMS_MAX_PER_USER_PER_HOUR": 5, "SMS_MAX_PER_NUMBER_PER_HOUR": 5}
 SETUP = "/account/two-factor/setup"
@@ -50,7 +52,7 @@ def setup_send(client, phone=PHONE_NATIONAL, country="US", **kwargs):
 
 # ---------------------------------------------------------------- product caps (always on)
 
-@pytest.mark.parametrize("app_config", [FIVE_AN_HOUR])
+@pytest.mark.settings(**FIVE_AN_HOUR)
 def test_sms_pumping_per_user_cap_boundary(app, client, fake_vonage, clock):
     make_user(app)
     sign_in_fully(client, fake_vonage)
@@ -77,7 +79,7 @@ def test_sms_pumping_per_user_cap_boundary(app, client, fake_vonage, clock):
     assert codes_sent(fake_vonage) == 6
 
 
-@pytest.mark.parametrize("app_config", [FIVE_AN_HOUR])
+@pytest.mark.settings(**FIVE_AN_HOUR)
 def test_sms_pumping_per_number_cap_boundary(app, fake_vonage, clock):
     clients = []
     for name in ("a", "b", "c"):
@@ -112,7 +114,7 @@ def test_sms_pumping_resend_cooldown_boundary(app, client, fake_vonage, clock):
     assert codes_sent(fake_vonage) == 2
 
 
-@pytest.mark.parametrize("app_config", [FIVE_AN_HOUR])
+@pytest.mark.settings(**FIVE_AN_HOUR)
 def test_sms_pumping_sign_in_sends_count_toward_the_user_cap(app, fake_vonage, clock):
     two_factor_user(app)
     client = app.test_client()
@@ -180,11 +182,8 @@ def test_sms_pumping_country_list_offers_only_allowed_countries(app, client, fak
     assert offered == set(app.config["SMS_ALLOWED_COUNTRIES"].split(","))
 
 
+@pytest.mark.settings(SMS_ALLOWED_COUNTRIES="GB")
 class TestConfiguredAllowList:
-    @pytest.fixture
-    def app_config(self):
-        return {"SMS_ALLOWED_COUNTRIES": "GB"}
-
     def test_sms_pumping_allow_list_is_configurable(self, app, client, fake_vonage):
         make_user(app)
         sign_in_fully(client, fake_vonage)
@@ -205,11 +204,8 @@ class TestConfiguredAllowList:
 
 # ---------------------------------------------------------------- per-IP and global (Flask-Limiter)
 
+@pytest.mark.settings(**LIMITS_ON, RATELIMIT_SMS_PER_IP="3 per hour")
 class TestPerIp:
-    @pytest.fixture
-    def app_config(self):
-        return {**LIMITS_ON, "RATELIMIT_SMS_PER_IP": "3 per hour"}
-
     def test_sms_pumping_per_ip_limit_boundary(self, app, fake_vonage, clock):
         make_user(app, email="a@example.com")
         make_user(app, email="b@example.com")
@@ -294,11 +290,8 @@ class TestPerIp:
         assert codes_sent(fake_vonage) == 3
 
 
+@pytest.mark.settings(**LIMITS_ON, RATELIMIT_SMS_GLOBAL="3 per minute")
 class TestGlobal:
-    @pytest.fixture
-    def app_config(self):
-        return {**LIMITS_ON, "RATELIMIT_SMS_GLOBAL": "3 per minute"}
-
     def test_sms_pumping_global_ceiling_boundary(self, app, fake_vonage, clock):
         phones = {"a": PHONE, "b": OTHER_PHONE, "c": THIRD_PHONE}
         for name, phone in phones.items():
@@ -325,12 +318,9 @@ class TestGlobal:
         assert codes_sent(fake_vonage, THIRD_PHONE) == 1
 
 
+@pytest.mark.settings(RATELIMIT_ENABLED=False, RATELIMIT_SMS_PER_IP="1 per hour", RATELIMIT_SMS_GLOBAL="1 per hour",
+                      **FIVE_AN_HOUR)
 class TestSwitch:
-    @pytest.fixture
-    def app_config(self):
-        return {"RATELIMIT_ENABLED": False, "RATELIMIT_SMS_PER_IP": "1 per hour", "RATELIMIT_SMS_GLOBAL": "1 per hour",
-                **FIVE_AN_HOUR}
-
     def test_rule_ratelimit_enabled_false_turns_off_only_per_ip_and_global(self, app, client, fake_vonage, clock):
         make_user(app)
         sign_in_fully(client, fake_vonage)

@@ -6,18 +6,17 @@ import re
 
 import pytest
 
-from tests.conftest import OTHER_PHONE, PASSWORD, PHONE, htmx, sign_in
-from tests.security.conftest import advance
+from tests.support import OTHER_PHONE, PASSWORD, PHONE, htmx, sign_in
+from tests.security.support import advance
 
 NEW_PASSWORD = "Violet-Harbour-Thimble-58"
 NUMBERS = [PHONE, PHONE.lstrip("+"), PHONE[2:], "201-555-0123", "201 555 0123",
            OTHER_PHONE, OTHER_PHONE.lstrip("+"), OTHER_PHONE[2:], "201-555-0188"]
 
 
-@pytest.fixture
-def app_config():
-    # The flow texts codes and notices within the hour; the shipped caps leave room for all of them.
-    return {"LOG_JSON": True}
+# The flow texts codes and notices within the hour; the shipped caps leave room for all of them.
+pytestmark = pytest.mark.settings(LOG_JSON=True)
+
 
 
 @pytest.fixture

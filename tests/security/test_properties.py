@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from app.forms import safe_next
 from app.security import accounts, codes
 from app.security.phones import PhoneError, allowed_regions, parse_mobile
-from tests.conftest import PHONE, htmx, make_user, sign_in, sign_in_fully
-from tests.security.conftest import snapshot, two_factor_user
+from tests.support import PHONE, htmx, make_user, sign_in, sign_in_fully
+from tests.security.support import snapshot, two_factor_user
 
 FAST = settings(max_examples=100, deadline=None)
 ENDPOINT = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

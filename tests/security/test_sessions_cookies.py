@@ -4,9 +4,9 @@ from http.cookies import SimpleCookie
 
 import pytest
 
-from tests.conftest import PASSWORD, PHONE, build_app, csrf_token, htmx, make_user, session_cookie, sign_in
-from tests.conftest import US_SENDER, sign_in_fully
-from tests.security.conftest import advance, snapshot, two_factor_user, user_row
+from tests.support import PASSWORD, PHONE, build_app, csrf_token, htmx, make_user, session_cookie, sign_in
+from tests.support import US_SENDER, sign_in_fully
+from tests.security.support import advance, snapshot, two_factor_user, user_row
 
 NEW_PASSWORD = "Violet-Harbour-Thimble-58"
 
@@ -40,11 +40,8 @@ def set_cookies(response) -> dict[str, str]:
 
 # ---------------------------------------------------------------- new id at every privilege change (CSRF on)
 
+@pytest.mark.settings(WTF_CSRF_ENABLED=True)
 class TestRegeneration:
-    @pytest.fixture
-    def app_config(self):
-        return {"WTF_CSRF_ENABLED": True}
-
     def post(self, client, path, data, token_from):
         return client.post(path, data={**data, "csrf_token": csrf_token(client, token_from)})
 

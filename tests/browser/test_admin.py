@@ -3,8 +3,8 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.admin_helpers import PATIENT_EMAIL, STAFF_EMAIL, STAFF_PHONE, make_patient, make_staff
-from tests.conftest import PASSWORD, PHONE, make_user
+from tests.admin.helpers import PATIENT_EMAIL, STAFF_EMAIL, STAFF_PHONE, make_patient, make_staff
+from tests.support import PASSWORD, PHONE, make_user
 
 pytestmark = pytest.mark.browser
 

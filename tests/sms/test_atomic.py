@@ -6,8 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.admin_helpers import cheap_password_hashing
-from tests.conftest import make_user, sign_in, sign_in_fully
+from tests.admin.helpers import cheap_password_hashing
+from tests.support import make_user, sign_in, sign_in_fully
 from tests.twofactor_helpers import SETUP
 
 PARALLEL = 20
@@ -43,7 +43,7 @@ def needs_redis():
         pytest.skip("TEST_REDIS_URL not set: needs Redis as the rate-limit storage")
 
 
-@pytest.mark.parametrize("app_config", [{"SMS_MAX_PER_NUMBER_PER_HOUR": 5}])
+@pytest.mark.settings(SMS_MAX_PER_NUMBER_PER_HOUR=5)
 def test_twenty_accounts_texting_one_number_at_once_get_at_most_the_cap(needs_postgres, app, fake_vonage,
                                                                          monkeypatch):
     cheap_password_hashing(monkeypatch)
@@ -60,7 +60,7 @@ def test_twenty_accounts_texting_one_number_at_once_get_at_most_the_cap(needs_po
         assert len(fake_vonage.sent_to(e164)) == 5
 
 
-@pytest.mark.parametrize("app_config", [{"RATELIMIT_ENABLED": True, "RATELIMIT_SMS_PER_IP": "3 per hour"}])
+@pytest.mark.settings(RATELIMIT_ENABLED=True, RATELIMIT_SMS_PER_IP="3 per hour")
 def test_twenty_sign_ins_from_one_address_at_once_text_at_most_the_per_ip_allowance(needs_redis, app,
                                                                                      fake_vonage, monkeypatch):
     assert app.config["RATELIMIT_STORAGE_URI"].startswith("redis://")

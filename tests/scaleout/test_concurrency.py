@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import func, select
 
-from tests.conftest import PASSWORD, make_user, sign_in
+from tests.support import PASSWORD, make_user, sign_in
 
 THREADS = 8
 

@@ -5,10 +5,10 @@ import re
 
 import pytest
 
-from tests.conftest import OTHER_PHONE, PHONE, PHONE_NATIONAL, htmx, make_user, sign_in, sign_in_fully
+from tests.support import OTHER_PHONE, PHONE, PHONE_NATIONAL, htmx, make_user, sign_in, sign_in_fully
 from tests.twofactor_helpers import (
-    BAD_NUMBER, COULD_NOT_SEND, NUMBER, RESEND, SIGNIN_RESEND, SIGNIN_VERIFY, TWO_FACTOR, VERIFY,  # noqa: F401
-    answer_code, begin_sign_in, client_with_agent, clock, code_rows, event_rows, is_partial, live_code_rows,
+    BAD_NUMBER, COULD_NOT_SEND, NUMBER, RESEND, SIGNIN_RESEND, SIGNIN_VERIFY, TWO_FACTOR, VERIFY,
+    answer_code, begin_sign_in, client_with_agent, code_rows, event_rows, is_partial, live_code_rows,
     redirects_to, send_setup_code, signed_in, text, user,
 )
 
@@ -27,10 +27,8 @@ MODES = {
 FULL_NUMBERS = (PHONE, PHONE.lstrip("+"), OTHER_PHONE, OTHER_PHONE.lstrip("+"), "2015550123", "2015550188")
 
 
-@pytest.fixture
-def app_config():
-    """A short SDK timeout, so the "slow" fake times out quickly."""
-    return {"VONAGE_TIMEOUT": 1}
+# A short SDK timeout, so the "slow" fake times out quickly.
+pytestmark = pytest.mark.settings(VONAGE_TIMEOUT=1)
 
 
 @pytest.fixture(params=list(MODES))

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD, PHONE, PHONE_NATIONAL, make_user
+from tests.support import PASSWORD, PHONE, PHONE_NATIONAL, make_user
 from tests.twofactor_helpers import device_rows, user
 
 pytestmark = pytest.mark.browser
@@ -176,7 +176,7 @@ def test_whole_run_with_javascript_off(browser, live_server, fake_vonage):
         context.close()
 
 
-@pytest.mark.parametrize("app_config", [{"REAUTH_MAX_AGE_SECONDS": 0}])   # every change counts as "later"
+@pytest.mark.settings(REAUTH_MAX_AGE_SECONDS=0)   # every change counts as "later"
 @pytest.mark.parametrize("javascript", [True, False], ids=["htmx", "no-javascript"])
 def test_turning_two_factor_off_later_asks_for_the_password_and_a_texted_code(browser, live_server, fake_vonage,
                                                                               javascript):

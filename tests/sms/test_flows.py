@@ -4,11 +4,11 @@ import re
 
 import pytest
 
-from tests.admin_helpers import make_staff, staff_client
-from tests.conftest import OTHER_PHONE, PHONE, PHONE_NATIONAL, make_user, sign_in, sign_in_fully
-from tests.twofactor_helpers import (  # noqa: F401  (clock is a fixture)
+from tests.admin.helpers import make_staff, staff_client
+from tests.support import OTHER_PHONE, PHONE, PHONE_NATIONAL, make_user, sign_in, sign_in_fully
+from tests.twofactor_helpers import (
     DISABLE, NUMBER, RESEND, SIGNIN_RESEND, SIGNIN_VERIFY, TWO_FACTOR, VERIFY, answer_code, begin_sign_in,
-    client_with_agent, clock, code_rows, codes_in, event_rows, htmx, redirects_to, send_setup_code, signed_in, text,
+    client_with_agent, code_rows, codes_in, event_rows, htmx, redirects_to, send_setup_code, signed_in, text,
     turn_on, wrong_code,
 )
 
@@ -129,7 +129,7 @@ def test_wrong_code_messages_name_the_resend_button_as_labelled(app, fake_vonage
 # ---------------------------------------------------------------- item 2: the country
 
 
-@pytest.mark.parametrize("app_config", [{"DEFAULT_COUNTRY": "US"}])
+@pytest.mark.settings(DEFAULT_COUNTRY="US")
 def test_turn_on_preselects_the_default_country_not_the_first_in_the_list(app, fake_vonage):
     make_user(app)
     browser = client_with_agent(app)
@@ -219,7 +219,7 @@ def test_the_whole_walk_through_twice_in_an_hour_stays_under_the_default_caps(ap
 CAP_OF_TWO = {"SMS_MAX_PER_USER_PER_HOUR": 2}
 
 
-@pytest.mark.parametrize("app_config", [CAP_OF_TWO])
+@pytest.mark.settings(**CAP_OF_TWO)
 def test_a_sign_in_over_the_cap_says_when_and_points_to_a_recovery_code(app, fake_vonage, clock):
     uid = make_user(app, phone=PHONE)
     for _ in range(2):
@@ -245,7 +245,7 @@ def test_a_sign_in_over_the_cap_says_when_and_points_to_a_recovery_code(app, fak
     assert all("0123" not in (r.details or "") for r in refusals)
 
 
-@pytest.mark.parametrize("app_config", [{"SMS_MAX_PER_NUMBER_PER_HOUR": 2}])
+@pytest.mark.settings(SMS_MAX_PER_NUMBER_PER_HOUR=2)
 def test_a_resend_over_the_cap_disables_resend_for_the_real_wait(app, fake_vonage, clock):
     uid = make_user(app, phone=PHONE)
     browser = begin_sign_in(app)
@@ -262,7 +262,7 @@ def test_a_resend_over_the_cap_disables_resend_for_the_real_wait(app, fake_vonag
     assert answer_code(browser, fake_vonage.last_code(PHONE)).status_code == 303
 
 
-@pytest.mark.parametrize("app_config", [CAP_OF_TWO])
+@pytest.mark.settings(**CAP_OF_TWO)
 def test_support_sees_why_a_code_never_came(app, fake_vonage, clock):
     make_staff(app)
     uid = make_user(app, phone=PHONE)

@@ -5,10 +5,13 @@ import re
 import pytest
 
 from app.security import audit
-from tests.admin_helpers import (PATIENT_EMAIL, build_world, cheap_password_hashing, full_number_shown, later,
-                                 make_patient, make_staff, staff_client)
-from tests.conftest import PHONE, htmx, sign_in_fully
+from tests.admin.helpers import (
+    PATIENT_EMAIL, build_world, cheap_password_hashing, full_number_shown, later, make_patient, make_staff,
+    staff_client,
+)
+from tests.support import PHONE, htmx, sign_in_fully
 from tests.private_redis import PrivateRedis
+from tests.support import FixtureValue
 
 ACTION_SLUGS = ("reset-two-factor", "forget-browsers", "sign-out", "lock", "unlock")
 
@@ -110,11 +113,12 @@ def test_user_detail_shows_the_facts(world):
         assert label in page
 
 
+@pytest.mark.settings(SESSION_TYPE="redis", SESSION_REDIS_URL=FixtureValue("private_redis", "url"))
 class TestSessionsInRedis:
     @pytest.fixture
-    def app_config(self, tmp_path):
+    def private_redis(self, tmp_path):
         server = PrivateRedis(tmp_path).start()  # skips when redis-server isn't installed
-        yield {"SESSION_TYPE": "redis", "SESSION_REDIS_URL": server.url}
+        yield server
         server.stop()
 
     def test_active_sessions_are_counted(self, world, fake_vonage):

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from tests.conftest import make_user, sign_in_fully
+from tests.support import make_user, sign_in_fully
 
 
 def count_session_writes(app, monkeypatch) -> list:
@@ -52,7 +52,7 @@ def test_activity_still_keeps_the_session_alive(app, client, fake_vonage, monkey
         assert response.status_code in (302, 303) and "/signin" in response.headers["Location"]
 
 
-@pytest.mark.parametrize("app_config", [{"SQLITE_BUSY_TIMEOUT_MS": 200}])
+@pytest.mark.settings(SQLITE_BUSY_TIMEOUT_MS=200)
 def test_get_requests_do_not_wait_for_the_sqlite_write_lock(app, client, fake_vonage):
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         pytest.skip("SQLite only: PostgreSQL readers never wait for writers")
@@ -75,7 +75,7 @@ def test_get_requests_do_not_wait_for_the_sqlite_write_lock(app, client, fake_vo
 
 
 def test_the_stored_session_holds_no_password(app, client, fake_vonage):
-    from tests.conftest import PASSWORD, stored_sessions
+    from tests.support import PASSWORD, stored_sessions
 
     make_user(app)
     sign_in_fully(client, fake_vonage)

@@ -8,9 +8,10 @@ import pytest
 from app.admin import wording
 from app.security import audit
 from app.security.signin import LOCKED
-from tests.admin_helpers import (PATIENT_EMAIL, REASON, build_world, cheap_password_hashing, events, later,
-                                 set_user, user_state)
-from tests.conftest import PASSWORD, PHONE, htmx, sign_in, sign_in_fully
+from tests.admin.helpers import (
+    PATIENT_EMAIL, REASON, build_world, cheap_password_hashing, events, later, set_user, user_state,
+)
+from tests.support import PASSWORD, PHONE, htmx, sign_in, sign_in_fully
 
 
 @pytest.fixture(autouse=True)
@@ -200,7 +201,7 @@ def test_unknown_user_or_action_is_404(world):
 @pytest.fixture
 def colleague(world, fake_vonage):
     """Another staff member (two-factor on), signed in on their own browser."""
-    from tests.admin_helpers import make_staff, staff_client
+    from tests.admin.helpers import make_staff, staff_client
 
     uid = make_staff(world.app, "colleague@example.com", "+12015550155")
     return uid, staff_client(world.app, fake_vonage, "colleague@example.com", "+12015550155")

@@ -4,14 +4,14 @@ import pytest
 
 from app import create_app
 from app.bootstrap import ConfigError
-from tests.conftest import PHONE, make_user, sign_in_fully
-from tests.twofactor_helpers import clock, send_setup_code  # noqa: F401
+from tests.support import PHONE, make_user, sign_in_fully
+from tests.twofactor_helpers import send_setup_code
 
 GB_MOBILE = "+447400123456"
 US_NUMBER_SENDER = {"VONAGE_SMS_FROM_BY_COUNTRY": {"1": "+1 201 555 0100"}}
 
 
-@pytest.mark.parametrize("app_config", [US_NUMBER_SENDER])
+@pytest.mark.settings(**US_NUMBER_SENDER)
 def test_each_text_carries_the_sender_of_its_destination_country(app, client, fake_vonage, clock):
     make_user(app)
     sign_in_fully(client, fake_vonage)

@@ -4,11 +4,11 @@ import re
 
 import pytest
 
-from tests.admin_helpers import cheap_password_hashing
-from tests.conftest import PHONE, make_user, sign_in
-from tests.security.conftest import LIMITS_ON
-from tests.twofactor_helpers import (  # noqa: F401  (clock is a fixture)
-    DISABLE, SIGNIN_VERIFY, TWO_FACTOR, answer_code, begin_sign_in, client_with_agent, clock, event_rows,
+from tests.admin.helpers import cheap_password_hashing
+from tests.support import PHONE, make_user, sign_in
+from tests.security.support import LIMITS_ON
+from tests.twofactor_helpers import (
+    DISABLE, SIGNIN_VERIFY, TWO_FACTOR, answer_code, begin_sign_in, client_with_agent, event_rows,
     redirects_to, send_setup_code, text,
 )
 
@@ -59,7 +59,7 @@ def test_the_recovery_code_sign_in_loop_sends_at_most_the_cap(app, fake_vonage, 
     assert texts_to(fake_vonage, RECOVERY_NOTICE) == 2
 
 
-@pytest.mark.parametrize("app_config", [{"SMS_MAX_PER_NUMBER_PER_HOUR": 2}])
+@pytest.mark.settings(SMS_MAX_PER_NUMBER_PER_HOUR=2)
 def test_notices_spend_the_per_number_budget(app, fake_vonage, clock):
     make_user(app, phone=PHONE)
     browser = signed_in_with_code(app, fake_vonage)                  # 1: the sign-in code
@@ -70,7 +70,7 @@ def test_notices_spend_the_per_number_budget(app, fake_vonage, clock):
     assert len(fake_vonage.sent_to(PHONE)) == 2
 
 
-@pytest.mark.parametrize("app_config", [{"SMS_MAX_PER_NUMBER_PER_HOUR": 1}])
+@pytest.mark.settings(SMS_MAX_PER_NUMBER_PER_HOUR=1)
 def test_one_off_notices_are_counted_but_never_refused(app, fake_vonage, clock):
     from app.extensions import db
     from app.models import SmsMessage
@@ -84,7 +84,7 @@ def test_one_off_notices_are_counted_but_never_refused(app, fake_vonage, clock):
     assert kinds == ["code_signin", "notice_two_factor_off"]
 
 
-@pytest.mark.parametrize("app_config", [{"SMS_MAX_PER_NUMBER_PER_HOUR": 1}])
+@pytest.mark.settings(SMS_MAX_PER_NUMBER_PER_HOUR=1)
 def test_repeatable_notices_are_refused_over_the_budget(app, fake_vonage, clock):
     uid = make_user(app, phone=PHONE)
     owner = signed_in_with_code(app, fake_vonage)
@@ -96,7 +96,7 @@ def test_repeatable_notices_are_refused_over_the_budget(app, fake_vonage, clock)
     assert len(event_rows(app, uid, "recovery_code_used")) == 1     # the audit log has it
 
 
-@pytest.mark.parametrize("app_config", [{**LIMITS_ON, "RATELIMIT_SMS_GLOBAL": "3 per minute"}])
+@pytest.mark.settings(**LIMITS_ON, RATELIMIT_SMS_GLOBAL="3 per minute")
 def test_notices_spend_the_site_wide_budget(app, fake_vonage, clock):
     make_user(app, phone=PHONE)
     make_user(app, "other@example.com")
@@ -110,7 +110,7 @@ def test_notices_spend_the_site_wide_budget(app, fake_vonage, clock):
     assert send_setup_code(other, "201-555-0188").status_code == 200
 
 
-@pytest.mark.parametrize("app_config", [{**LIMITS_ON, "RATELIMIT_SMS_GLOBAL": "1 per minute"}])
+@pytest.mark.settings(**LIMITS_ON, RATELIMIT_SMS_GLOBAL="1 per minute")
 def test_one_off_notices_go_out_even_past_the_site_wide_ceiling(app, fake_vonage, clock):
     make_user(app, phone=PHONE)
     browser = signed_in_with_code(app, fake_vonage)                  # the whole minute's ceiling

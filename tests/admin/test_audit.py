@@ -12,9 +12,8 @@ from sqlalchemy import delete, insert, select, update
 from app.models import SecurityEvent
 from app.security import audit
 from app.security.append_only import AppendOnlyError
-from tests.admin_helpers import (PATIENT_EMAIL, cheap_password_hashing, make_patient, make_staff,
-                                 staff_client)
-from tests.conftest import htmx
+from tests.admin.helpers import PATIENT_EMAIL, cheap_password_hashing, make_patient, make_staff, staff_client
+from tests.support import htmx
 
 DAY = datetime(2025, 3, 1, 9, 30)
 

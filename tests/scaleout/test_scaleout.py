@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from tests.conftest import PASSWORD, PHONE, make_user, redis_prefix, sign_in, sign_in_fully
+from tests.support import PASSWORD, PHONE, make_user, redis_prefix, sign_in, sign_in_fully
 
 pytestmark = pytest.mark.services
 
@@ -127,7 +127,7 @@ def test_rate_limits_count_across_both_servers(servers, fake_vonage):
     assert one.test_client().post("/signin", data=wrong).status_code == 429
     # The counter lives in Redis (Flask-Limiter's one limiter object is shared by both apps
     # in this process, so the Redis key is what proves the count would cross processes;
-    # tests/test_scaleout_gunicorn.py shows it with two real server processes).
+    # tests/scaleout/test_gunicorn.py shows it with two real server processes).
     client = redis.Redis.from_url(os.environ["TEST_REDIS_URL"])
     keys = [k.decode() for k in client.scan_iter(match=f"*{redis_prefix()}*sign_in*")]
     client.close()

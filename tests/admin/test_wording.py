@@ -8,9 +8,11 @@ import pytest
 
 from app.admin import wording
 from app.security import audit
-from tests.admin_helpers import (PATIENT_EMAIL, REASON, build_world, cheap_password_hashing, events,
-                                 make_patient, make_staff, staff_client)
-from tests.conftest import PHONE, htmx
+from tests.admin.helpers import (
+    PATIENT_EMAIL, REASON, build_world, cheap_password_hashing, events, make_patient, make_staff,
+    staff_client,
+)
+from tests.support import PHONE, htmx
 from tests.twofactor_helpers import DISABLE
 
 
@@ -94,7 +96,7 @@ def test_a_staff_reset_texts_that_support_turned_it_off(app, fake_vonage):
 
 
 def test_turning_it_off_yourself_texts_the_usual_words(app, client, fake_vonage):
-    from tests.conftest import make_user, sign_in_fully
+    from tests.support import make_user, sign_in_fully
 
     make_user(app, PATIENT_EMAIL, phone=PHONE)
     sign_in_fully(client, fake_vonage, PATIENT_EMAIL, phone=PHONE)

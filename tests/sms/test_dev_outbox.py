@@ -2,12 +2,10 @@
 
 import pytest
 
-from tests.conftest import PASSWORD, PHONE, make_user
+from tests.support import PASSWORD, PHONE, make_user
 
 
-@pytest.fixture
-def app_config():
-    return {"APP_ENV": "development", "SMS_BACKEND": "console"}
+pytestmark = pytest.mark.settings(APP_ENV="development", SMS_BACKEND="console")
 
 
 @pytest.fixture
@@ -34,7 +32,7 @@ def test_outbox_is_not_found_for_anyone_else(app, texted, address):
     assert response.status_code == 404 and texted not in html and "Development outbox" not in html
 
 
-@pytest.mark.parametrize("app_config", [{"APP_ENV": "development", "SMS_BACKEND": "console", "PROXY_FIX_X_FOR": 1}])
+@pytest.mark.settings(APP_ENV="development", SMS_BACKEND="console", PROXY_FIX_X_FOR=1)
 def test_a_forged_forwarded_address_does_not_open_the_outbox(app, texted):
     from_network = app.test_client().get("/dev/outbox", environ_base={"REMOTE_ADDR": "192.168.1.20"},
                                          headers={"X-Forwarded-For": "127.0.0.1"})

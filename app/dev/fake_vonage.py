@@ -1,4 +1,4 @@
-"""A fake Vonage SMS API over HTTPS on 127.0.0.1, for the real SDK to talk to."""
+"""A fake Vonage SMS API over HTTPS on 127.0.0.1 for tests and bench; the app never imports it."""
 
 import json
 import re

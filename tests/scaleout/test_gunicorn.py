@@ -11,7 +11,7 @@ import re
 import pytest
 import requests
 
-from tests.conftest import PASSWORD, PHONE, admin_execute, make_user, redis_prefix, worker_database_url
+from tests.support import PASSWORD, PHONE, admin_execute, make_user, redis_prefix, worker_database_url
 
 pytestmark = pytest.mark.services
 

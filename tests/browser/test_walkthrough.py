@@ -13,7 +13,7 @@ import pytest
 import time_machine
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD, PHONE, make_user
+from tests.support import PASSWORD, PHONE, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -125,8 +125,8 @@ class Walk:
             context.close()
 
 
-@pytest.mark.parametrize("app_config", [SHIPPED_LIMITS])
-def test_the_help_article_twice_in_one_hour_at_full_speed(browser, live_server, fake_vonage, app_config):
+@pytest.mark.settings(**SHIPPED_LIMITS)
+def test_the_help_article_twice_in_one_hour_at_full_speed(browser, live_server, fake_vonage):
     config = live_server.app.config
     assert config["CODE_RESEND_COOLDOWN_SECONDS"] == 30 and config["RATELIMIT_ENABLED"]
     with time_machine.travel(START, tick=False):

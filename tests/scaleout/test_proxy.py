@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import make_user
+from tests.support import make_user
 
 WRONG = {"email": "patient@example.com", "password": "not-the-password-1"}
 
@@ -16,7 +16,7 @@ def failed_sign_in_ips(app) -> list[str | None]:
         return list(db.session.scalars(select(SecurityEvent.ip).where(SecurityEvent.type == "signin_failed")))
 
 
-@pytest.mark.parametrize("app_config", [{"PROXY_FIX_X_FOR": 1}])
+@pytest.mark.settings(PROXY_FIX_X_FOR=1)
 def test_behind_one_proxy_the_client_address_comes_from_x_forwarded_for(app, client):
     make_user(app)
     client.post("/signin", data=WRONG, headers={"X-Forwarded-For": "198.51.100.7"},
@@ -32,8 +32,7 @@ def test_without_proxies_the_header_is_ignored(app, client):
     assert failed_sign_in_ips(app) == ["10.0.0.2"]
 
 
-@pytest.mark.parametrize("app_config", [{"PROXY_FIX_X_FOR": 1, "RATELIMIT_ENABLED": True,
-                                         "RATELIMIT_SIGNIN": "2 per minute"}])
+@pytest.mark.settings(PROXY_FIX_X_FOR=1, RATELIMIT_ENABLED=True, RATELIMIT_SIGNIN="2 per minute")
 def test_per_ip_limits_count_each_client_not_the_load_balancer(app, client):
     make_user(app)
 

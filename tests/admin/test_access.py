@@ -3,9 +3,11 @@
 import pytest
 
 from app.admin.actions import ACTIONS
-from tests.admin_helpers import (PATIENT_EMAIL, REASON, STAFF_EMAIL, STAFF_PHONE, cheap_password_hashing,
-                                 later, make_patient, make_staff, staff_client, user_state)
-from tests.conftest import PASSWORD, csrf_token, htmx, make_user, sign_in, sign_in_fully
+from tests.admin.helpers import (
+    PATIENT_EMAIL, REASON, STAFF_EMAIL, STAFF_PHONE, cheap_password_hashing, later, make_patient, make_staff,
+    staff_client, user_state,
+)
+from tests.support import PASSWORD, csrf_token, htmx, make_user, sign_in, sign_in_fully
 
 
 @pytest.fixture(autouse=True)
@@ -126,11 +128,8 @@ def test_patients_do_not_see_the_support_link(app, client, fake_vonage):
     assert "Support" not in client.get("/account").get_data(as_text=True)
 
 
+@pytest.mark.settings(WTF_CSRF_ENABLED=True)
 class TestWithCsrfOn:
-    @pytest.fixture
-    def app_config(self):
-        return {"WTF_CSRF_ENABLED": True}
-
     def test_a_refused_token_does_not_reveal_the_area(self, app, client):
         patient = make_patient(app)
         response = client.post(f"/admin/users/{patient}/actions/lock", data={"reason": REASON})

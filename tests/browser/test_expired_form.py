@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD, make_user
+from tests.support import PASSWORD, make_user
 from tests.test_anonymous_sessions import expire_every_session
 
 pytestmark = pytest.mark.browser

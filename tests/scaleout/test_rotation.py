@@ -6,7 +6,7 @@ new key is deployed (the README's "Rotating SECRET_KEY" steps).
 
 import pytest
 
-from tests.conftest import PASSWORD, PHONE, csrf_token, make_user, sign_in, sign_in_fully
+from tests.support import PASSWORD, PHONE, csrf_token, make_user, sign_in, sign_in_fully
 
 OLD_KEY = "old-secret-key-" + "o" * 40
 NEW_KEY = "new-secret-key-" + "n" * 40

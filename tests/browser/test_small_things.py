@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD, PHONE, PHONE_NATIONAL, make_user
+from tests.support import PASSWORD, PHONE, PHONE_NATIONAL, make_user
 
 pytestmark = pytest.mark.browser
 

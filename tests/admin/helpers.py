@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import time_machine
 
-from tests.conftest import PASSWORD, PHONE, make_user, sign_in_fully
+from tests.support import PASSWORD, PHONE, make_user, sign_in_fully
 
 STAFF_EMAIL = "staff@example.com"
 STAFF_PHONE = "+12015550166"
