@@ -115,7 +115,7 @@ def verify():
         return screen.respond("verify", error=exc)
     signin_session.end_flow()
     # Trusted only when asked, as at sign-in: this may be a shared computer.
-    token, device = devices.trust_browser(current_user, client()) if checkbox("trust") else (None, None)
+    token, device = devices.trust_this_browser(current_user, client()) if checkbox("trust") else (None, None)
     if flow["purpose"] == codes.NUMBER_CHANGE:
         signin_session.keep_signed_in(current_user)  # the other sessions ended with the old number
     if flow["purpose"] == codes.SETUP:

@@ -146,8 +146,7 @@ def _second_factor_step(check, show, *, method: str):
 
 
 def _finish_with_code(user: User, state: dict, *, trust: bool, method: str = "sms"):
-    token = devices.trust_browser(user, client())[0] if trust else None
-    signin.record_success(user, client(), method=method, challenge_id=state.get("challenge"))
+    token = signin.record_success(user, client(), method=method, challenge_id=state.get("challenge"), trust=trust)
     signin_session.start_full_session(user, password_at=state["auth_at"])
     if method == "recovery":
         flash("You signed in with a recovery code. It can't be used again.", "info")

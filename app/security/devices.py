@@ -29,7 +29,7 @@ def device_name(user_agent: str | None) -> str:
 
 
 def trust_browser(user: User, client: Client) -> tuple[str, TrustedDevice]:
-    """Record this browser as trusted; return the raw token for its cookie; commits."""
+    """Record this browser as trusted; return the raw token for its cookie (committed by the calling service)."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
     device = TrustedDevice(
@@ -44,6 +44,12 @@ def trust_browser(user: User, client: Client) -> tuple[str, TrustedDevice]:
     db.session.add(device)
     db.session.flush()
     audit.record(audit.DEVICE_TRUSTED, client, user=user, device_id=device.id, name=device.name)
+    return token, device
+
+
+def trust_this_browser(user: User, client: Client) -> tuple[str, TrustedDevice]:
+    """Record this browser as trusted on its own (after a two-factor change); commits."""
+    token, device = trust_browser(user, client)
     db.session.commit()
     return token, device
 

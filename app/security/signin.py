@@ -166,13 +166,15 @@ def send_signin_code(user: User, client: Client, host: str | None,
 
 
 def verify_signin_code(user: User, code_id: int | None, raw: str, client: Client) -> None:
-    """Check the sign-in code and use it up; a wrong one may text the owner a warning; commits."""
+    """Check the sign-in code and use it up; a wrong one may text the owner a warning.
+
+    The used code is committed by record_success, with the sign-in it finishes: one unit of work.
+    """
     try:
         codes.verify_code(user, code_id, codes.SIGN_IN, raw, client)
     except SecurityError:
         _maybe_warn_wrong_codes(user, client)
         raise
-    db.session.commit()
 
 
 def _maybe_warn_wrong_codes(user: User, client: Client) -> None:
@@ -182,8 +184,12 @@ def _maybe_warn_wrong_codes(user: User, client: Client) -> None:
 
 
 def record_success(user: User, client: Client, subject_email: str | None = None, method: str = "password",
-                   challenge_id: int | None = None) -> None:
-    """Record a finished sign-in (and end its challenge), keyed like failures by the normalised email; commits."""
+                   challenge_id: int | None = None, *, trust: bool = False) -> str | None:
+    """Record a finished sign-in (and end its challenge), keyed like failures by the normalised email; commits.
+
+    trust: also trust this browser, in the same transaction; returns the token for its cookie (else None).
+    """
+    token = devices.trust_browser(user, client)[0] if trust else None
     challenges.end(challenge_id)
     user.last_sign_in_at = utcnow()
     audit.record(
@@ -191,6 +197,7 @@ def record_success(user: User, client: Client, subject_email: str | None = None,
         subject=audit.subject_digest(normalise_email(subject_email or user.email)), method=method,
     )
     db.session.commit()
+    return token
 
 
 def record_sign_out(user: User, client: Client, *, completely: bool = False) -> None:
