@@ -163,9 +163,6 @@ def keep_loggers():
     logging.root.handlers[:] = root_handlers
 
 
-# ---------------------------------------------------------------- browser tests
-
-
 # ---------------------------------------------------------------- migrations
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -201,6 +198,7 @@ def keep_loggers():
 
 # ---------------------------------------------------------------- browser tests
 
+CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
