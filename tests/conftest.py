@@ -163,39 +163,6 @@ def keep_loggers():
     logging.root.handlers[:] = root_handlers
 
 
-# ---------------------------------------------------------------- migrations
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_database(request, tmp_path):
-    """The URL of an empty database of each kind (PostgreSQL: a fresh one per test)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/migrate.db"
-        return
-    if not os.environ.get("TEST_DATABASE_URL"):
-        pytest.skip("TEST_DATABASE_URL not set: needs PostgreSQL")
-    from sqlalchemy.engine import make_url
-
-    url = make_url(worker_database_url())
-    name = f"{url.database}_migrate"
-    base = os.environ["TEST_DATABASE_URL"]
-    admin_execute(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
-    yield url.set(database=name).render_as_string(hide_password=False)
-    admin_execute(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture
-def keep_loggers():
-    """Alembic's env.py calls logging.fileConfig, which disables existing loggers; undo that."""
-    loggers = [lg for lg in logging.root.manager.loggerDict.values() if isinstance(lg, logging.Logger)]
-    state = {lg: lg.disabled for lg in loggers}
-    root_level, root_handlers = logging.root.level, list(logging.root.handlers)
-    yield
-    for lg, disabled in state.items():
-        lg.disabled = disabled
-    logging.root.setLevel(root_level)
-    logging.root.handlers[:] = root_handlers
-
-
 # ---------------------------------------------------------------- browser tests
 
 CHROMIUM = "/usr/bin/chromium"
