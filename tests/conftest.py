@@ -1,4 +1,5 @@
-"""Fixtures: app, client, runner, app_factory, clock, fake_vonage, auth, twofactor, admin_helper, and the browser ones."""
+"""Fixtures: app, client, runner, app_factory, clock, fake_vonage, auth, twofactor, admin_helper,
+signed_in_client, protected_client, and the browser ones."""
 
 import logging
 import os
@@ -10,9 +11,9 @@ import time_machine
 
 from app.dev.fake_vonage import FakeVonage
 from tests.admin.helpers import StaffActions
-from tests.support import (AuthActions, admin_execute, base_config, build_app, clear_test_redis, marked_settings,
+from tests.support import (PHONE, AuthActions, admin_execute, base_config, build_app, clear_test_redis, marked_settings,
                            worker_database_url)
-from tests.twofactor_helpers import TwoFactorActions
+from tests.twofactor_helpers import TwoFactorActions, client_with_agent
 
 
 @pytest.fixture(scope="session")
@@ -118,7 +119,7 @@ def auth(request, fake_vonage):
 
 @pytest.fixture
 def twofactor(auth):
-    """Two-factor flows: twofactor.turn_on(), .send_setup_code(), .begin_sign_in(), .answer_code(), .trusted_browser()."""
+    """Two-factor flows: .turn_on(), .send_setup_code(), .begin_sign_in(), .answer_code(), .trusted_browser()."""
     return TwoFactorActions(auth)
 
 
@@ -126,6 +127,29 @@ def twofactor(auth):
 def admin_helper(auth):
     """Staff actions: admin_helper.make_staff(), .make_patient(), .staff_client(), .build_world()."""
     return StaffActions(auth)
+
+
+@pytest.fixture
+def signed_in_client(app, auth):
+    """A browser (Chrome on Linux) signed in to an account with two-factor off; .user_id is that account."""
+    uid = auth.make_user()
+    browser = client_with_agent(app)
+    auth.sign_in_fully(client=browser)
+    browser.user_id = uid
+    return browser
+
+
+@pytest.fixture
+def protected_client(app, auth):
+    """A browser signed in (with a texted code) to an account with two-factor on; .user_id is that account.
+
+    The sign-in's text stays in fake_vonage's log: a module that counts texts resets it (see test_twofactor_setup).
+    """
+    uid = auth.make_user(phone=PHONE)
+    browser = client_with_agent(app)
+    auth.sign_in_fully(phone=PHONE, client=browser)
+    browser.user_id = uid
+    return browser
 
 
 # ---------------------------------------------------------------- migrations
