@@ -5,9 +5,8 @@ import hashlib
 import pytest
 
 from tests.support import OTHER_PHONE, PASSWORD, PHONE, PHONE_NATIONAL, htmx
-from tests.twofactor_helpers import (CHROME_LINUX, DISABLE, NUMBER, TWO_FACTOR, VERIFY, client_with_agent, code_rows,
-                                     device_rows, event_rows, is_partial, live_code_rows, signed_in, text, trust_token,
-                                     user, wrong_code)
+from tests.twofactor_helpers import (DISABLE, NUMBER, TWO_FACTOR, VERIFY, client_with_agent, code_rows, device_rows,
+                                     event_rows, is_partial, live_code_rows, text, trust_token, user, wrong_code)
 
 MASKED = "+1 ••• ••• 0123"
 FULL_FORMS = (PHONE, PHONE.lstrip("+"), PHONE_NATIONAL, "2015550123")
@@ -19,24 +18,10 @@ NUMBER_CHANGED_NOTICE = ("The phone number for two-factor authentication on your
 
 
 @pytest.fixture
-def signed_in_client(app, fake_vonage, auth):
-    """A browser signed in to an account with two-factor off."""
-    uid = auth.make_user()
-    browser = client_with_agent(app)
-    auth.sign_in_fully(client=browser)
-    browser.user_id = uid
-    return browser
-
-
-@pytest.fixture
-def protected_client(app, fake_vonage, auth):
-    """A browser signed in (with a texted code) to an account with two-factor on."""
-    uid = auth.make_user(phone=PHONE)
-    browser = client_with_agent(app)
-    auth.sign_in_fully(phone=PHONE, client=browser)
+def protected_client(protected_client, fake_vonage):
+    """The shared protected_client, with the SMS log emptied: these tests count only the texts they cause."""
     fake_vonage.reset()
-    browser.user_id = uid
-    return browser
+    return protected_client
 
 
 # ---------------------------------------------------------------- the screen
