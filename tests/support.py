@@ -134,8 +134,9 @@ def marked_settings(request) -> dict:
 class AuthActions:
     """Make users and sign browsers in; each action works on `app`/`client` unless given another (app=, client=)."""
 
-    def __init__(self, request, fake_vonage, app=None, client=None):
-        self._request, self.fake_vonage, self._app, self._client = request, fake_vonage, app, client
+    def __init__(self, request, fake_vonage, app=None):
+        # Resolved on first use, so a test on live_server or app_factory never builds the `app` fixture too.
+        self._request, self.fake_vonage, self._app = request, fake_vonage, app
 
     @property
     def app(self):
@@ -143,11 +144,7 @@ class AuthActions:
 
     @property
     def client(self):
-        return self._client if self._client is not None else self._request.getfixturevalue("client")
-
-    def for_client(self, client) -> "AuthActions":
-        """Act for another browser (its own cookies) on the same app."""
-        return type(self)(self._request, self.fake_vonage, self._app, client)
+        return self._request.getfixturevalue("client")
 
     def make_user(self, email="patient@example.com", password=PASSWORD, phone=None, staff=False, *, app=None) -> int:
         """Create a user directly (optionally with two-factor on); return its id."""

@@ -64,7 +64,8 @@ def load_user(uid):
 # ---------------------------------------------------------------- shape and storage
 
 
-def test_codes_are_six_digits_from_secrets_with_leading_zeros_kept(app, fake_vonage, setup_client, monkeypatch, twofactor):
+def test_codes_are_six_digits_from_secrets_with_leading_zeros_kept(app, fake_vonage, setup_client, monkeypatch,
+                                                                   twofactor):
     from app.security import codes
 
     asked = []

@@ -54,7 +54,8 @@ def assert_clear_503(response):
 
 # ------------------------------------------------------------------ Redis outages
 
-def test_redis_stopped_mid_challenge_answers_503_writes_nothing_and_resumes(app_factory, redis_server, fake_vonage, auth):
+def test_redis_stopped_mid_challenge_answers_503_writes_nothing_and_resumes(app_factory, redis_server, fake_vonage,
+                                                                            auth):
     app = app_factory(SESSION_TYPE="redis", SESSION_REDIS_URL=redis_server.url, SESSION_KEY_PREFIX="session:",
                       PROPAGATE_EXCEPTIONS=False)
     auth.make_user(phone=PHONE, app=app)

@@ -5,10 +5,9 @@ import re
 
 import pytest
 
-from tests.support import OTHER_PHONE, PASSWORD, PHONE, htmx
-from tests.twofactor_helpers import (DISABLE, FIREFOX_WINDOWS, NUMBER, RESEND, SIGNIN_RESEND, TWO_FACTOR,
-                                     client_with_agent, device_rows, event_rows, signed_in, text, trust_token,
-                                     wrong_code)
+from tests.support import OTHER_PHONE, PASSWORD, PHONE
+from tests.twofactor_helpers import (DISABLE, FIREFOX_WINDOWS, NUMBER, RESEND, SIGNIN_RESEND, client_with_agent,
+                                     event_rows, text, wrong_code)
 
 NUMBER_FORMS = [
     PHONE, PHONE.lstrip("+"), "2015550123", "201-555-0123", "(201) 555-0123", "201 555 0123",

@@ -3,8 +3,8 @@
 import pytest
 
 from tests.support import PASSWORD, PHONE, htmx, session_cookie
-from tests.twofactor_helpers import (CHROME_LINUX, FIREFOX_WINDOWS, SIGNIN_VERIFY, client_with_agent, device_rows,
-                                     event_rows, redirects_to, signed_in, text, trust_token, user)
+from tests.twofactor_helpers import (FIREFOX_WINDOWS, SIGNIN_VERIFY, client_with_agent, device_rows, event_rows,
+                                     redirects_to, signed_in, text, trust_token, user)
 
 END_OTHERS = "/account/sessions/end-others"
 NEW_PASSWORD = "Violet-Harbour-Thimble-58"

@@ -56,7 +56,8 @@ def test_sign_out_completely_forgets_this_browser(app, fake_vonage, uid, clock, 
 
 
 @pytest.mark.parametrize("state", ["expired", "signed out", "half signed in"])
-def test_sign_out_completely_forgets_the_browser_whatever_the_session_state(app, fake_vonage, uid, clock, state, auth, twofactor):
+def test_sign_out_completely_forgets_the_browser_whatever_the_session_state(app, fake_vonage, uid, clock, state, auth,
+                                                                            twofactor):
     auth.make_user("second@example.com", phone=OTHER_PHONE)
     browser = twofactor.trusted_browser()
     token = trust_token(browser, app)
