@@ -14,13 +14,9 @@ SETUP_CODE = "setup"
 
 
 @pytest.fixture
-def setup_client(app, fake_vonage, auth):
-    """A signed-in browser on an account with two-factor off (ready to set it up)."""
-    uid = auth.make_user()
-    signed = client_with_agent(app)
-    auth.sign_in_fully(client=signed)
-    signed.user_id = uid
-    return signed
+def setup_client(signed_in_client):
+    """A signed-in browser on an account with two-factor off (ready to set it up): the suite's signed_in_client."""
+    return signed_in_client
 
 
 def verify(setup_client, code: str, *, as_htmx: bool = True):
