@@ -117,7 +117,7 @@ def test_unknown_session_type_refuses_to_start(instance, made):
 def production(**overrides) -> dict:
     config = {"APP_ENV": "production", "SECRET_KEY": PROD_KEY, "SMS_BACKEND": "vonage",
               "VONAGE_API_KEY": "key", "VONAGE_API_SECRET": "secret", "PUBLIC_URL": "https://records.example.org",
-              **US_SENDER}
+              "MAIL_BACKEND": "smtp", **US_SENDER}
     config.update(overrides)
     return {k: v for k, v in config.items() if v is not None}
 

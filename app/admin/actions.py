@@ -33,6 +33,14 @@ ACTIONS = {
             admin.reset_two_factor, lambda user: user.two_factor_enabled,
         ),
         Action(
+            "send-reset-link", "Send password reset link", "Yes, send the link",
+            "A link to choose a new password goes to the person's confirmed email address (never to "
+            "another one). It works once, for an hour; signing in afterwards still needs their second "
+            "factor. You never see or set the password.",
+            "A password reset link was sent to the person's confirmed address.",
+            admin.send_reset_link, lambda user: user.email_verified,
+        ),
+        Action(
             "forget-browsers", "Forget all trusted browsers", "Yes, forget all browsers",
             "Every browser this person trusted will be asked for a code at its next sign-in.",
             "All trusted browsers were forgotten.",

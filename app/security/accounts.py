@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import User, utcnow
-from app.security import SecurityError, audit, devices
+from app.security import SecurityError, audit, devices, mail_links, notify
 from app.security.audit import Client
 from app.security.passwords import hash_password, password_problems, verify_password
 
@@ -133,5 +133,8 @@ def change_password(user: User, current: str, new: str, confirm: str, client: Cl
     user.password_changed_at = utcnow()
     devices.forget_all(user, client, reason="password changed")
     end_all_sessions(user)
+    # A reset link sent before dies with the password it was meant to replace.
+    mail_links.revoke(user.id, mail_links.RESET)
     audit.record(audit.PASSWORD_CHANGED, client, user=user)
     db.session.commit()
+    notify.send_notice(user.phone_e164, notify.PASSWORD_CHANGED, user=user)

@@ -189,7 +189,7 @@ def record_success(user: User, client: Client, subject_email: str | None = None,
 
     trust: also trust this browser, in the same transaction; returns the token for its cookie (else None).
     """
-    token = devices.trust_browser(user, client)[0] if trust else None
+    trusted = devices.trust_browser(user, client) if trust else None
     challenges.end(challenge_id)
     user.last_sign_in_at = utcnow()
     audit.record(
@@ -197,7 +197,9 @@ def record_success(user: User, client: Client, subject_email: str | None = None,
         subject=audit.subject_digest(normalise_email(subject_email or user.email)), method=method,
     )
     db.session.commit()
-    return token
+    if trusted:
+        devices.notify_trusted(user, trusted[1])
+    return trusted[0] if trusted else None
 
 
 def record_sign_out(user: User, client: Client, *, completely: bool = False) -> None:
