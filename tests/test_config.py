@@ -135,6 +135,7 @@ def test_production_from_the_environment_refuses_to_start_without_a_secret_key(i
     monkeypatch.setenv("FLASK_VONAGE_API_SECRET", "secret")
     monkeypatch.setenv("FLASK_PUBLIC_URL", "https://records.example.org")
     monkeypatch.setenv("FLASK_VONAGE_SMS_FROM_BY_COUNTRY", '{"1": "+12015550100"}')
+    monkeypatch.setenv("FLASK_MAIL_BACKEND", "smtp")
     with pytest.raises(ConfigError, match="SECRET_KEY"):
         made()
     monkeypatch.setenv("FLASK_SECRET_KEY", PROD_KEY)

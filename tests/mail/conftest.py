@@ -50,6 +50,12 @@ class SmtpServer:
     def messages(self):
         return self.received.messages
 
+    def stop(self) -> None:
+        """Stop answering (a test of a server that is down); safe to call twice."""
+        if self.controller._thread is not None:
+            self.received.gate.set()
+            self.controller.stop()
+
 
 @pytest.fixture
 def smtp_server():
@@ -57,5 +63,12 @@ def smtp_server():
     server = SmtpServer()
     server.controller.start()
     yield server
-    server.received.gate.set()
-    server.controller.stop()
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing(monkeypatch):
+    """These tests are about mail, not hashing cost: a fast argon2 hasher."""
+    from tests.admin.helpers import cheap_password_hashing
+
+    cheap_password_hashing(monkeypatch)
