@@ -45,6 +45,15 @@ def cleanup() -> None:
     click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
 
 
+@click.command("apply-staff-resets")
+@with_appcontext
+def apply_staff_resets() -> None:
+    """Apply the staff resets of two-factor whose waiting period is over (idempotent; run from cron)."""
+    from app.security import staff_resets
+
+    click.echo(f"applied={staff_resets.apply_due()}")
+
+
 @click.command("mail-worker")
 @click.option("--once", is_flag=True, help="Send what is queued now, then stop.")
 @with_appcontext
@@ -64,3 +73,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(cleanup)
     app.cli.add_command(mail_worker)
+    app.cli.add_command(apply_staff_resets)

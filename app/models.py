@@ -94,6 +94,21 @@ class EmailToken(db.Model):
     revoked_at: Mapped[datetime | None]
 
 
+class StaffReset(db.Model):
+    """A staff reset of two-factor waiting out its delay; the owner may cancel it meanwhile."""
+
+    __tablename__ = "staff_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    applied_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+
+
 class SmsMessage(db.Model):
     """One text sent (code or notice); the hourly SMS caps count these rows."""
 

@@ -6,7 +6,7 @@ from flask_login import current_user
 from app.extensions import limiter
 from app.forms import field, keep_typed
 from app.htmx import hx_redirect
-from app.security import SecurityError, mail_links, password_reset, verification
+from app.security import SecurityError, mail_links, password_reset, staff_resets, verification
 from app.web import client
 
 bp = Blueprint("email", __name__)
@@ -93,3 +93,11 @@ def confirm_change():
     return _confirm_link(mail_links.EMAIL_CHANGE, verification.confirm_change,
                          "Your email address was changed.", "Confirm your new email address",
                          "Use this email address")
+
+
+@bp.route("/two-factor/reset/cancel", methods=["GET", "POST"])
+def cancel_staff_reset():
+    """Cancel a scheduled staff reset of two-factor from the link texted and mailed to the owner."""
+    return _confirm_link(mail_links.CANCEL_STAFF_RESET, staff_resets.cancel,
+                         "The reset of your two-factor authentication was cancelled. Nothing changed.",
+                         "Cancel the reset of your two-factor authentication", "Cancel the reset")

@@ -4,7 +4,7 @@ from flask import current_app
 
 from app.extensions import db
 from app.models import User, utcnow
-from app.security import SecurityError, accounts, audit, devices, notify, password_reset, twofactor
+from app.security import SecurityError, accounts, audit, devices, notify, password_reset, staff_resets
 from app.security.audit import Client
 
 MAX_REASON = 500
@@ -45,13 +45,22 @@ def check_may_act(target: User, staff: User) -> None:
         raise StaffAccountRefused(STAFF_TARGET)
 
 
-def reset_two_factor(target: User, staff: User, reason: str, client: Client) -> None:
-    """Turn two-factor off, forget browsers and recovery codes, end sessions, text the old number."""
+def reset_two_factor(target: User, staff: User, reason: str, client: Client, *, identity_verified: str = "") -> str:
+    """Reset two-factor at once when staff verified the identity (how), else schedule it; return what happened.
+
+    The reset turns two-factor off, forgets browsers and recovery codes, ends sessions and tells
+    the owner. Scheduled, it waits STAFF_RESET_DELAY_SECONDS, the owner told and able to cancel.
+    """
     check_may_act(target, staff)
     if not target.two_factor_enabled:
         raise SecurityError("Two-factor authentication is already off for this account.")
-    # Ends every session with it, commits, then sends the notice to the old number.
-    twofactor.disable(target, client, actor=staff, reason=reason)
+    if identity_verified.strip():
+        staff_resets.apply_now(target, staff, reason, identity_verified, client)
+        return ("Two-factor authentication was reset. The person can sign in with their password "
+                "and set it up again.")
+    row = staff_resets.schedule(target, staff, reason, client)
+    return (f"Two-factor authentication will be reset on {row.due_at:%d %b %Y %H:%M} UTC unless the person "
+            "cancels it. They were told by text and email.")
 
 
 def send_reset_link(target: User, staff: User, reason: str, client: Client) -> None:

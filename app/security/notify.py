@@ -71,6 +71,11 @@ STAFF_ACTED = (
     "Our support team acted on your {app} account: {action}. If you didn't ask for this, contact support."
 )
 
+STAFF_RESET_SCHEDULED = (
+    "Our support team was asked to turn off two-factor authentication for your {app} account. "
+    "It happens on {when} unless you cancel it. If you didn't ask for this, cancel it now: {link}"
+)
+
 # Never texted: new with mail, in flows whose SMS caps are sized without them.
 MAIL_ONLY = {RECOVERY_CODES_GENERATED, DEVICE_TRUSTED, STAFF_ACTED}
 
@@ -81,7 +86,8 @@ REPEATABLE = {WRONG_CODES: "wrong_codes", SIGNIN_THROTTLED: "signin_throttled",
               RECOVERY_CODE_USED: "recovery_code_used",
               RECOVERY_CODE_USED_TO_CONFIRM: "recovery_code_used"}
 _ONE_OFF = {TWO_FACTOR_OFF: "two_factor_off", NUMBER_CHANGED: "number_changed",
-            PASSWORD_CHANGED: "password_changed", PASSWORD_RESET: "password_reset"}
+            PASSWORD_CHANGED: "password_changed", PASSWORD_RESET: "password_reset",
+            STAFF_RESET_SCHEDULED: "staff_reset_scheduled"}
 
 
 def send_notice(phone: str | None, template: str, *, user: User | None = None, link_endpoint: str | None = None,
