@@ -6,7 +6,7 @@ from app.bootstrap import ConfigError
 from tests.mail.support import SMTP, delivered
 
 
-def queue_one(app, to="patient@example.com", **context):
+def queue_one(app, to: str | None = "patient@example.com", **context):
     from app import mail
 
     with app.test_request_context():
@@ -106,3 +106,25 @@ def test_the_answer_never_waits_on_the_smtp_exchange(app, smtp_server):
     assert smtp_server.messages == []  # ...and the caller already returned
     smtp_server.received.gate.set()
     assert len(delivered(app, smtp_server)) == 1
+
+
+@pytest.fixture
+def redis_queue_settings():
+    import os
+
+    from tests.support import redis_prefix
+
+    if not os.environ.get("TEST_REDIS_URL"):
+        pytest.skip("TEST_REDIS_URL not set: needs Redis")
+    return {"MAIL_QUEUE": "redis", "MAIL_REDIS_URL": os.environ["TEST_REDIS_URL"],
+            "MAIL_QUEUE_KEY": f"{redis_prefix()}:mail"}
+
+
+def test_at_scale_the_queue_is_a_redis_list_a_worker_sends(app_factory, redis_queue_settings):
+    app = app_factory(**redis_queue_settings)
+    queue_one(app)
+    queue_one(app, to=None)  # nothing to send still takes the same path
+    assert app.extensions["mailer"].messages == []  # queued, not sent by the request
+    result = app.test_cli_runner().invoke(args=["mail-worker", "--once"])
+    assert result.output.strip() == "mail=2"
+    assert [m.to for m in app.extensions["mailer"].messages] == ["patient@example.com"]
