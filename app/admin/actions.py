@@ -5,7 +5,6 @@ from dataclasses import dataclass
 
 from app.models import User
 from app.security import admin
-from app.security.audit import Client
 
 
 @dataclass(frozen=True)

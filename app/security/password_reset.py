@@ -11,7 +11,6 @@ from app.mail.links import public_url
 from app.models import SecurityEvent, User, utcnow
 from app.security import SecurityError, accounts, audit, devices, mail_links, notify
 from app.security.audit import Client
-from app.security.passwords import hash_password, password_problems, verify_password
 
 DEAD_LINK = "This reset link has expired or was already used. Ask for a new one."
 
@@ -81,14 +80,7 @@ def reset(token: str | None, new: str, confirm: str, client: Client) -> User:
         raise SecurityError(DEAD_LINK)
     stored_hash, email, row_id = user.password_hash, user.email, row.id
     db.session.commit()  # no transaction across the slow hashing below
-    if new != confirm:
-        raise SecurityError("The new passwords don't match.", field="confirm")
-    problems = password_problems(new, email)
-    if problems:
-        raise SecurityError(problems[0], field="new")
-    if verify_password(stored_hash, new):
-        raise SecurityError("Choose a password different from your current one.", field="new")
-    new_hash = hash_password(new)
+    new_hash = accounts.hash_new_password(stored_hash, email, new, confirm)
     row, user = _live_link(token)
     if row is None or row.id != row_id or not mail_links.consume(row):
         db.session.rollback()
