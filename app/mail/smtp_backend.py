@@ -43,4 +43,6 @@ class SmtpMailer:
             with connection:
                 connection.send(message)
         except (OSError, smtplib.SMTPException) as exc:
-            raise MailSendError(f"{type(exc).__name__}: {exc}"[:200]) from None
+            # The kind of failure and the server's reply code only: SMTP errors quote the addresses.
+            code = getattr(exc, "smtp_code", None) or getattr(exc, "errno", None)
+            raise MailSendError(type(exc).__name__ + (f" ({code})" if code else "")) from None

@@ -18,6 +18,13 @@ class Received:
         self.gate = threading.Event()
         self.gate.set()
         self.waiting = threading.Event()
+        self.refuse_recipients = False
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.refuse_recipients:
+            return f"550 5.1.1 <{address}>: no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         if not self.gate.is_set():

@@ -41,7 +41,15 @@ def test_a_failed_send_is_logged_without_the_address_and_never_raised(app, caplo
     with app.app_context():
         mail.flush()  # the queue drains without raising
     logged = caplog.text
-    assert "Mail not sent (notice)" in logged and "secret-person" not in logged
+    assert "Mail not sent (notice): ConnectionRefusedError (111)" in logged and "secret-person" not in logged
+
+
+@pytest.mark.settings(**SMTP)
+def test_a_refused_recipient_is_logged_without_the_address(app, smtp_server, caplog):
+    smtp_server.received.refuse_recipients = True
+    queue_one(app, to="secret-person@example.com")
+    assert delivered(app, smtp_server) == []
+    assert "Mail not sent (notice): SMTPRecipientsRefused" in caplog.text and "secret-person" not in caplog.text
 
 
 def test_the_memory_backend_keeps_messages_and_fails_on_demand(app):
