@@ -14,7 +14,6 @@ from flask import current_app
 from app import ratelimits
 from app import mail
 from app.extensions import db
-from app.mail.links import public_url
 from app.models import User
 from app.security import budget
 from app.sms import SmsSendError, get_sender
@@ -90,19 +89,17 @@ _ONE_OFF = {TWO_FACTOR_OFF: "two_factor_off", NUMBER_CHANGED: "number_changed",
             STAFF_RESET_SCHEDULED: "staff_reset_scheduled"}
 
 
-def send_notice(phone: str | None, template: str, *, user: User | None = None, link_endpoint: str | None = None,
-                link_label: str = "", link_values: dict | None = None, **words) -> bool:
+def send_notice(phone: str | None, template: str, *, user: User | None = None, **words) -> bool:
     """Mail (to a verified address) and/or text a notice per the rules above; return whether a text went out.
 
     user: the account it concerns (its address; its hourly SMS budget; once an hour for repeatable
-    texts). link_endpoint: a link for the mail, built on PUBLIC_URL. Failures are logged, not raised.
-    Commits its own work: call it after the change it reports is committed.
+    texts). words: the template's own fields (a link among them comes from mail.links.public_url).
+    Failures are logged, not raised. Commits its own work: call it after the change it reports is committed.
     """
     text = template.format(app=current_app.config["APP_NAME"], **words)
     mailed = False
     if user is not None and user.email_verified:
-        link = public_url(link_endpoint, **(link_values or {})) if link_endpoint else None
-        mail.send(user.email, "notice", text=text, link=link, link_label=link_label)
+        mail.send(user.email, "notice", text=text)
         mailed = True
     if template in MAIL_ONLY or (mailed and template in REPEATABLE):
         return False

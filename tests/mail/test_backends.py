@@ -6,11 +6,11 @@ from app.bootstrap import ConfigError
 from tests.mail.support import SMTP, delivered
 
 
-def queue_one(app, to: str | None = "patient@example.com", **context):
+def queue_one(app, to: str | None = "patient@example.com", link: str | None = None):
     from app import mail
 
     with app.test_request_context():
-        mail.send(to, "notice", text="Hello there.", link=context.get("link"), link_label="Open it")
+        mail.send(to, "password_reset", link=link or "https://localhost/password/reset?token=t", minutes=60)
 
 
 @pytest.mark.settings(**SMTP)
@@ -18,9 +18,9 @@ def test_the_smtp_backend_delivers_text_and_html_to_a_real_server(app, smtp_serv
     queue_one(app, link="https://localhost/account")
     (sent,) = delivered(app, smtp_server)
     assert sent.to == "patient@example.com"
-    assert sent.subject == "Security notice from Health Records"
-    assert "Hello there." in sent.text and "https://localhost/account" in sent.text
-    assert "Hello there." in sent.html and 'href="https://localhost/account"' in sent.html
+    assert sent.subject == "Reset your Health Records password"
+    assert "choose a new password" in sent.text and "https://localhost/account" in sent.text
+    assert "Choose a new password" in sent.html and 'href="https://localhost/account"' in sent.html
     (envelope,) = smtp_server.received.envelopes
     assert envelope.mail_from == "no-reply@localhost" and envelope.rcpt_tos == ["patient@example.com"]
 
@@ -41,7 +41,7 @@ def test_a_failed_send_is_logged_without_the_address_and_never_raised(app, caplo
     with app.app_context():
         mail.flush()  # the queue drains without raising
     logged = caplog.text
-    assert "Mail not sent (notice): ConnectionRefusedError (111)" in logged and "secret-person" not in logged
+    assert "Mail not sent (password_reset): ConnectionRefusedError (111)" in logged and "secret-person" not in logged
 
 
 @pytest.mark.settings(**SMTP)
@@ -49,7 +49,7 @@ def test_a_refused_recipient_is_logged_without_the_address(app, smtp_server, cap
     smtp_server.received.refuse_recipients = True
     queue_one(app, to="secret-person@example.com")
     assert delivered(app, smtp_server) == []
-    assert "Mail not sent (notice): SMTPRecipientsRefused" in caplog.text and "secret-person" not in caplog.text
+    assert "Mail not sent (password_reset): SMTPRecipientsRefused" in caplog.text and "secret-person" not in caplog.text
 
 
 def test_the_memory_backend_keeps_messages_and_fails_on_demand(app):
@@ -78,7 +78,7 @@ def test_console_mail_is_printed_and_listed_on_the_dev_outbox(app, capsys):
         mail.flush()
     assert "Mail to patient@example.com" in capsys.readouterr().out
     html = app.test_client().get("/dev/outbox").get_data(as_text=True)
-    assert "Security notice from Health Records" in html and "Hello there." in html
+    assert "Reset your Health Records password" in html and "choose a new password" in html
     assert app.test_client().get("/dev/outbox", environ_base={"REMOTE_ADDR": "10.0.0.7"}).status_code == 404
 
 
