@@ -91,9 +91,10 @@ def compose(to: str, kind: str, **context) -> Email:
 
 def send(to: str | None, kind: str, **context) -> None:
     """Compose a message and put it on the send queue; to=None queues nothing-to-send, at the same cost."""
-    # Known and unknown addresses take the same path through the queue, so the answer's
-    # timing says nothing about which one it was.
-    current_app.extensions["mail_queue"].put(compose(to, kind, **context) if to else None)
+    # Known and unknown addresses take the same path (the message is composed either way, then
+    # queued or dropped), so the answer's timing says nothing about which one it was.
+    email = compose(to or "", kind, **context)
+    current_app.extensions["mail_queue"].put(email if to else None)
 
 
 def flush() -> None:
