@@ -55,8 +55,10 @@ def register_last_hooks(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint; imported here to keep imports acyclic."""
+    from app.account.email_views import bp as account_email_bp
     from app.account.views import bp as account_bp
     from app.admin.views import bp as admin_bp
+    from app.auth.email_views import bp as email_bp
     from app.auth.views import bp as auth_bp
     from app.dev.views import bp as dev_bp
     from app.health import bp as health_bp
@@ -66,7 +68,9 @@ def register_blueprints(app: Flask) -> None:
     # Before any rule is added: <int:...> ids beyond a BIGINT are "not found", not a crash.
     app.url_map.converters["int"] = DatabaseId
     app.register_blueprint(auth_bp)
+    app.register_blueprint(email_bp)
     app.register_blueprint(account_bp)
+    app.register_blueprint(account_email_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(help_bp)

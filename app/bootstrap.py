@@ -158,6 +158,10 @@ def _check_production(app: Flask) -> None:
     if not (cfg["VONAGE_API_KEY"] and cfg["VONAGE_API_SECRET"]):
         raise ConfigError("SMS_BACKEND=vonage needs VONAGE_API_KEY and VONAGE_API_SECRET.")
     _check_plus_one_sender(cfg)
+    # Console mail would print reset links on the server; memory mail would never leave it.
+    if cfg["MAIL_BACKEND"] != "smtp" and not (cfg["MAIL_BACKEND"] == "memory" and cfg.get("TESTING")):
+        raise ConfigError("Production needs MAIL_BACKEND=smtp (with MAIL_SERVER and MAIL_FROM); "
+                          "console mail is for development.")
 
 
 def _check_plus_one_sender(cfg) -> None:
@@ -188,9 +192,11 @@ def register_extensions(app: Flask) -> None:
             event.listen(db.engine, "connect", _sqlite_pragmas)
             event.listen(db.engine, "begin", _sqlite_begin_immediate)
     from app import auth_loader  # noqa: F401  (registers the user loader)
+    from app.mail import init_mail
     from app.sms import init_sms
 
     init_sms(app)
+    init_mail(app)
 
 
 def protect_csrf() -> None:

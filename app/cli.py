@@ -45,7 +45,32 @@ def cleanup() -> None:
     click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
 
 
+@click.command("apply-staff-resets")
+@with_appcontext
+def apply_staff_resets() -> None:
+    """Apply the staff resets of two-factor whose waiting period is over (idempotent; run from cron)."""
+    from app.security import staff_resets
+
+    click.echo(f"applied={staff_resets.apply_due()}")
+
+
+@click.command("mail-worker")
+@click.option("--once", is_flag=True, help="Send what is queued now, then stop.")
+@with_appcontext
+def mail_worker(once: bool) -> None:
+    """Send the mail queued in Redis (MAIL_QUEUE=redis); runs until stopped unless --once."""
+    from flask import current_app
+
+    queue = current_app.extensions["mail_queue"]
+    if not hasattr(queue, "work"):
+        raise click.ClickException("MAIL_QUEUE=thread sends from each app process; no worker is needed.")
+    taken = queue.work(once=once)
+    click.echo(f"mail={taken}")
+
+
 def register_commands(app: Flask) -> None:
     """Attach the CLI groups."""
     app.cli.add_command(users_cli)
     app.cli.add_command(cleanup)
+    app.cli.add_command(mail_worker)
+    app.cli.add_command(apply_staff_resets)

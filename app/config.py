@@ -114,3 +114,33 @@ AUDIT_CLIENT_RETENTION_DAYS = 90
 
 # Structured JSON security log lines (on by default in production).
 LOG_JSON = None
+
+# Mail: "console" (development: printed and listed at /dev/outbox), "smtp" or "memory" (tests).
+MAIL_BACKEND = "console"
+MAIL_SERVER = "127.0.0.1"
+MAIL_PORT = 25
+MAIL_USE_TLS = False
+MAIL_USE_SSL = False
+MAIL_USERNAME = None
+MAIL_PASSWORD = None
+MAIL_FROM = "Health Records <no-reply@localhost>"
+MAIL_TIMEOUT = 10
+# Mail is composed in the request and sent by a queue, so no answer waits on SMTP:
+# "thread" (a background thread in each process) or "redis" (a list on MAIL_REDIS_URL,
+# drained by `flask mail-worker`; messages survive a restart of the app hosts).
+MAIL_QUEUE = "thread"
+MAIL_REDIS_URL = None
+MAIL_QUEUE_KEY = "mail:queue"
+
+# Links sent by mail (single use, stored only as keyed digests).
+EMAIL_VERIFY_TTL_SECONDS = 24 * 60 * 60
+PASSWORD_RESET_TTL_SECONDS = 60 * 60
+# Reset links per address in any hour (counted from audit rows, known address or not);
+# further requests get the same answer and send nothing.
+PASSWORD_RESET_PER_ADDRESS_PER_HOUR = 3
+RATELIMIT_PASSWORD_RESET = "10 per hour"
+# Verification links one account may ask to be resent in any hour.
+EMAIL_VERIFY_RESENDS_PER_HOUR = 3
+# A staff reset of two-factor waits this long (the owner can cancel it) unless staff
+# recorded that they verified the person's identity.
+STAFF_RESET_DELAY_SECONDS = 24 * 60 * 60

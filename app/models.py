@@ -31,6 +31,8 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_sign_in_at: Mapped[datetime | None]
+    # Set once a link mailed to the current address was followed; reset links need it.
+    email_verified_at: Mapped[datetime | None]
 
     trusted_devices: Mapped[list["TrustedDevice"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
@@ -39,6 +41,10 @@ class User(UserMixin, db.Model):
     @property
     def two_factor_enabled(self) -> bool:
         return self.phone_e164 is not None
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     @property
     def is_locked(self) -> bool:
@@ -67,6 +73,40 @@ class VerificationCode(db.Model):
     consumed_at: Mapped[datetime | None]
     # Set when a resend replaces the code or the flow is abandoned.
     revoked_at: Mapped[datetime | None]
+
+
+class EmailToken(db.Model):
+    """A link sent by mail (verify an address, reset a password...): only its keyed digest is stored."""
+
+    __tablename__ = "email_tokens"
+    __table_args__ = (Index("ix_email_tokens_user_purpose", "user_id", "purpose", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(String(20))
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    # The address the link was sent to (a new address, for a change of address).
+    email: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime | None]
+    # Set when a newer link replaces it or the password changes.
+    revoked_at: Mapped[datetime | None]
+
+
+class StaffReset(db.Model):
+    """A staff reset of two-factor waiting out its delay; the owner may cancel it meanwhile."""
+
+    __tablename__ = "staff_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    applied_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
 
 
 class SmsMessage(db.Model):

@@ -98,6 +98,7 @@ def base_config(tmp_path, fake_vonage) -> dict:
         "VONAGE_API_SECRET": "test-secret",
         "VONAGE_REST_HOST": fake_vonage.host,
         "VONAGE_TIMEOUT": 2,
+        "MAIL_BACKEND": "memory",
     }
     if os.environ.get("TEST_REDIS_URL"):
         config.update(SESSION_TYPE="redis", SESSION_REDIS_URL=os.environ["TEST_REDIS_URL"],

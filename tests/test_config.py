@@ -117,7 +117,7 @@ def test_unknown_session_type_refuses_to_start(instance, made):
 def production(**overrides) -> dict:
     config = {"APP_ENV": "production", "SECRET_KEY": PROD_KEY, "SMS_BACKEND": "vonage",
               "VONAGE_API_KEY": "key", "VONAGE_API_SECRET": "secret", "PUBLIC_URL": "https://records.example.org",
-              **US_SENDER}
+              "MAIL_BACKEND": "smtp", **US_SENDER}
     config.update(overrides)
     return {k: v for k, v in config.items() if v is not None}
 
@@ -135,6 +135,7 @@ def test_production_from_the_environment_refuses_to_start_without_a_secret_key(i
     monkeypatch.setenv("FLASK_VONAGE_API_SECRET", "secret")
     monkeypatch.setenv("FLASK_PUBLIC_URL", "https://records.example.org")
     monkeypatch.setenv("FLASK_VONAGE_SMS_FROM_BY_COUNTRY", '{"1": "+12015550100"}')
+    monkeypatch.setenv("FLASK_MAIL_BACKEND", "smtp")
     with pytest.raises(ConfigError, match="SECRET_KEY"):
         made()
     monkeypatch.setenv("FLASK_SECRET_KEY", PROD_KEY)

@@ -5,7 +5,6 @@ from dataclasses import dataclass
 
 from app.models import User
 from app.security import admin
-from app.security.audit import Client
 
 
 @dataclass(frozen=True)
@@ -17,8 +16,10 @@ class Action:
     confirm: str
     warning: str
     done: str
-    run: Callable[[User, User, str, Client], object]
+    run: Callable[..., object]
     applies: Callable[[User], bool]
+    # An optional second field: (form name, label, hint); its value is passed to run by that name.
+    extra: tuple[str, str, str] | None = None
 
 
 ACTIONS = {
@@ -27,10 +28,21 @@ ACTIONS = {
         Action(
             "reset-two-factor", "Reset two-factor", "Yes, reset two-factor",
             "Two-factor authentication will be turned off, every trusted browser and recovery code "
-            "forgotten and every session ended. The old number gets a text saying so. Do this only "
-            "after confirming the person's identity.",
+            "forgotten and every session ended. Unless you record how you verified the person's identity, "
+            "it happens after a waiting period: the owner is told by text and email and can cancel it.",
             "Two-factor authentication was reset. The person can sign in with their password and set it up again.",
             admin.reset_two_factor, lambda user: user.two_factor_enabled,
+            extra=("identity_verified", "Identity verified — how (optional)",
+                   "E.g. \"video call, passport checked\". Filled in, the reset happens at once; "
+                   "left empty, it waits and the owner can cancel it."),
+        ),
+        Action(
+            "send-reset-link", "Send password reset link", "Yes, send the link",
+            "A link to choose a new password goes to the person's confirmed email address (never to "
+            "another one). It works once, for an hour; signing in afterwards still needs their second "
+            "factor. You never see or set the password.",
+            "A password reset link was sent to the person's confirmed address.",
+            admin.send_reset_link, lambda user: user.email_verified,
         ),
         Action(
             "forget-browsers", "Forget all trusted browsers", "Yes, forget all browsers",

@@ -47,8 +47,9 @@ def action(user_id: int, slug: str):
         admin.check_may_act(target, current_user)  # also on GET: don't offer what will be refused
         if request.method == "POST":
             require_recent_password()
-            chosen.run(target, current_user, admin.clean_reason(reason), client())
-            flash(chosen.done, "success")
+            extra = {chosen.extra[0]: field(chosen.extra[0], 400)} if chosen.extra else {}
+            outcome = chosen.run(target, current_user, admin.clean_reason(reason), client(), **extra)
+            flash(outcome if isinstance(outcome, str) else chosen.done, "success")
             return hx_redirect(url_for("admin.user", user_id=target.id))
     except SecurityError as exc:
         error = exc

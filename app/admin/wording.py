@@ -32,6 +32,16 @@ EVENTS = {
     audit.STAFF_REVOKED: "No longer support staff",
     audit.SESSIONS_ENDED: "Signed out of all other sessions",
     audit.WRONG_CODE_NOTICE: "Texted a warning about wrong codes",
+    audit.REAUTHENTICATED: "Confirmed it's them",
+    audit.EMAIL_VERIFY_SENT: "Email confirmation link sent",
+    audit.EMAIL_VERIFIED: "Email address confirmed",
+    audit.EMAIL_CHANGE_REQUESTED: "Asked to change the email address",
+    audit.EMAIL_CHANGED: "Email address changed",
+    audit.PASSWORD_RESET_REQUESTED: "Asked for a password reset link",
+    audit.PASSWORD_RESET: "Password reset by email link",
+    audit.ADMIN_SEND_RESET_LINK: "Support sent a password reset link",
+    audit.ADMIN_RESET_2FA_SCHEDULED: "Support scheduled a two-factor reset",
+    audit.ADMIN_RESET_2FA_CANCELLED: "Two-factor reset cancelled",
 }
 
 DETAILS = {
@@ -52,6 +62,9 @@ DETAILS = {
     "was_locked": "Was locked",
     "why": "Why",
     "browsers_forgotten": "Trusted browsers forgotten",
+    "sent": "Link sent",
+    "identity_verified": "Identity verified by",
+    "due_at": "Takes effect at (UTC)",
 }
 
 VALUES = {

@@ -10,7 +10,7 @@ from app.extensions import limiter
 from app.forms import checkbox, field, keep_typed, safe_next
 from app.htmx import after_post, hx_redirect, render
 from app.models import User
-from app.security import SecurityError, accounts, codes, devices, recovery, signin, wait_in_words
+from app.security import SecurityError, accounts, codes, devices, recovery, signin, verification, wait_in_words
 from app.security.phones import mask
 from app.web import client, webotp_host
 
@@ -42,13 +42,15 @@ def sign_up():
             errors["confirm"] = "The passwords don't match."
         else:
             try:
-                accounts.create_user(email, password, client())
+                user = accounts.create_user(email, password, client())
+                verification.send_link(user, client())
             except accounts.AccountExists:
                 pass  # Answer as for a new account: sign-up must not reveal who has one.
             except SecurityError as exc:
                 errors[exc.field or "form"] = exc.message
         if not errors:
-            flash("Your account is ready. Sign in with your email and password.", "success")
+            flash("Your account is ready. Sign in with your email and password. "
+                  "We sent you a link to confirm your email address.", "success")
             signin_session.remember_email(accounts.normalise_email(email))  # taken or new alike
             return hx_redirect(url_for("auth.sign_in"))
     # A new password that failed a rule is emptied; otherwise what was typed stays.

@@ -1,4 +1,4 @@
-"""Development-only pages: the console SMS outbox. Registered only in development."""
+"""Development-only pages: the console SMS and mail outbox. Registered only in development."""
 
 import ipaddress
 
@@ -26,8 +26,9 @@ def _from_this_machine() -> bool:
 
 @bp.get("/outbox")
 def outbox():
-    """Show the texts the console backend 'sent', newest first, to this machine only."""
-    sender = current_app.extensions["sms_sender"]
-    if not hasattr(sender, "outbox") or not _from_this_machine():
+    """Show the texts and mail the console backends 'sent', newest first, to this machine only."""
+    sender, mailer = current_app.extensions["sms_sender"], current_app.extensions["mailer"]
+    if not (hasattr(sender, "outbox") or hasattr(mailer, "outbox")) or not _from_this_machine():
         abort(404)
-    return render_template("dev/outbox.html", messages=list(sender.outbox))
+    return render_template("dev/outbox.html", messages=list(getattr(sender, "outbox", [])),
+                           mails=list(getattr(mailer, "outbox", [])))

@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import User, utcnow
-from app.security import SecurityError, audit, devices
+from app.security import SecurityError, audit, devices, mail_links, notify
 from app.security.audit import Client
 from app.security.passwords import hash_password, password_problems, verify_password
 
@@ -114,13 +114,11 @@ def end_other_sessions(user: User, client: Client, *, forget_browsers: bool = Fa
     return forgotten
 
 
-def change_password(user: User, current: str, new: str, confirm: str, client: Client) -> None:
-    """Replace the password, forget trusted browsers and end every session."""
-    stored_hash, email = user.password_hash, user.email
-    # The hashing below is slow; don't hold SQLite's write lock through it.
-    db.session.commit()
-    if not verify_password(stored_hash, current):
-        raise SecurityError("Your current password isn't right.", field="current")
+def hash_new_password(stored_hash: str, email: str, new: str, confirm: str) -> str:
+    """Check a new password against the rules (matching, strong, not the current one); return its hash.
+
+    Slow (argon2): call it outside any transaction.
+    """
     if new != confirm:
         raise SecurityError("The new passwords don't match.", field="confirm")
     problems = password_problems(new, email)
@@ -128,10 +126,23 @@ def change_password(user: User, current: str, new: str, confirm: str, client: Cl
         raise SecurityError(problems[0], field="new")
     if verify_password(stored_hash, new):
         raise SecurityError("Choose a password different from your current one.", field="new")
-    new_hash = hash_password(new)
+    return hash_password(new)
+
+
+def change_password(user: User, current: str, new: str, confirm: str, client: Client) -> None:
+    """Replace the password, forget trusted browsers and end every session."""
+    stored_hash, email = user.password_hash, user.email
+    # The hashing below is slow; don't hold SQLite's write lock through it.
+    db.session.commit()
+    if not verify_password(stored_hash, current):
+        raise SecurityError("Your current password isn't right.", field="current")
+    new_hash = hash_new_password(stored_hash, email, new, confirm)
     user.password_hash = new_hash
     user.password_changed_at = utcnow()
     devices.forget_all(user, client, reason="password changed")
     end_all_sessions(user)
+    # A reset link sent before dies with the password it was meant to replace.
+    mail_links.revoke(user.id, mail_links.RESET)
     audit.record(audit.PASSWORD_CHANGED, client, user=user)
     db.session.commit()
+    notify.send_notice(user.phone_e164, notify.PASSWORD_CHANGED, user=user)

@@ -4,7 +4,7 @@ from flask import current_app
 
 from app.extensions import db
 from app.models import User, utcnow
-from app.security import SecurityError, accounts, audit, devices, twofactor
+from app.security import SecurityError, accounts, audit, devices, notify, password_reset, staff_resets
 from app.security.audit import Client
 
 MAX_REASON = 500
@@ -45,13 +45,32 @@ def check_may_act(target: User, staff: User) -> None:
         raise StaffAccountRefused(STAFF_TARGET)
 
 
-def reset_two_factor(target: User, staff: User, reason: str, client: Client) -> None:
-    """Turn two-factor off, forget browsers and recovery codes, end sessions, text the old number."""
+def reset_two_factor(target: User, staff: User, reason: str, client: Client, *, identity_verified: str = "") -> str:
+    """Reset two-factor at once when staff verified the identity (how), else schedule it; return what happened.
+
+    The reset turns two-factor off, forgets browsers and recovery codes, ends sessions and tells
+    the owner. Scheduled, it waits STAFF_RESET_DELAY_SECONDS, the owner told and able to cancel.
+    """
     check_may_act(target, staff)
     if not target.two_factor_enabled:
         raise SecurityError("Two-factor authentication is already off for this account.")
-    # Ends every session with it, commits, then sends the notice to the old number.
-    twofactor.disable(target, client, actor=staff, reason=reason)
+    if identity_verified.strip():
+        staff_resets.apply_now(target, staff, reason, identity_verified, client)
+        return ("Two-factor authentication was reset. The person can sign in with their password "
+                "and set it up again.")
+    row = staff_resets.schedule(target, staff, reason, client)
+    return (f"Two-factor authentication will be reset on {row.due_at:%d %b %Y %H:%M} UTC unless the person "
+            "cancels it. They were told by text and email.")
+
+
+def send_reset_link(target: User, staff: User, reason: str, client: Client) -> None:
+    """Mail a password reset link to the account's confirmed address; staff never see the link."""
+    check_may_act(target, staff)
+    if not target.email_verified:
+        raise SecurityError("This person's email address isn't confirmed: reset links go only to confirmed "
+                            "addresses. Ask them to follow the confirmation link (they can resend it).")
+    if not password_reset.request_link(target.email, client, actor=staff, reason=reason):
+        raise SecurityError("Several reset links were sent to this address in the last hour. Try again later.")
 
 
 def forget_browsers(target: User, staff: User, reason: str, client: Client) -> int:
@@ -60,6 +79,7 @@ def forget_browsers(target: User, staff: User, reason: str, client: Client) -> i
     count = devices.forget_all(target, client, actor=staff, reason="support staff")
     audit.record(audit.ADMIN_FORGET_DEVICES, client, user=target, actor=staff, reason=reason, count=count)
     db.session.commit()
+    _tell_owner(target, "every trusted browser was forgotten")
     return count
 
 
@@ -69,6 +89,7 @@ def sign_out_everywhere(target: User, staff: User, reason: str, client: Client) 
     accounts.end_all_sessions(target)
     audit.record(audit.ADMIN_SIGNOUT_EVERYWHERE, client, user=target, actor=staff, reason=reason)
     db.session.commit()
+    _tell_owner(target, "you were signed out everywhere")
 
 
 def lock(target: User, staff: User, reason: str, client: Client) -> None:
@@ -80,6 +101,7 @@ def lock(target: User, staff: User, reason: str, client: Client) -> None:
     target.locked_at = utcnow()
     audit.record(audit.ADMIN_LOCK, client, user=target, actor=staff, reason=reason)
     db.session.commit()
+    _tell_owner(target, "the account was locked")
 
 
 def unlock(target: User, staff: User, reason: str, client: Client) -> None:
@@ -92,3 +114,9 @@ def unlock(target: User, staff: User, reason: str, client: Client) -> None:
     target.consecutive_code_failures = 0
     audit.record(audit.ADMIN_UNLOCK, client, user=target, actor=staff, reason=reason, **details)
     db.session.commit()
+    _tell_owner(target, "the account was unlocked")
+
+
+def _tell_owner(target: User, action: str) -> None:
+    # By mail only (to a confirmed address): staff actions never spent the SMS budget.
+    notify.send_notice(None, notify.STAFF_ACTED, user=target, action=action)

@@ -46,6 +46,15 @@ STAFF_REVOKED = "staff_revoked"
 SESSIONS_ENDED = "sessions_ended"
 WRONG_CODE_NOTICE = "wrong_code_notice"
 REAUTHENTICATED = "reauthenticated"
+EMAIL_VERIFY_SENT = "email_verify_sent"
+EMAIL_VERIFIED = "email_verified"
+EMAIL_CHANGE_REQUESTED = "email_change_requested"
+EMAIL_CHANGED = "email_changed"
+PASSWORD_RESET_REQUESTED = "password_reset_requested"
+PASSWORD_RESET = "password_reset"
+ADMIN_SEND_RESET_LINK = "admin_send_reset_link"
+ADMIN_RESET_2FA_SCHEDULED = "admin_reset_2fa_scheduled"
+ADMIN_RESET_2FA_CANCELLED = "admin_reset_2fa_cancelled"
 
 ALL_TYPES = sorted(v for k, v in dict(globals()).items() if k.isupper() and isinstance(v, str))
 

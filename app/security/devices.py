@@ -10,7 +10,7 @@ from user_agents import parse as parse_user_agent
 
 from app.extensions import db
 from app.models import TrustedDevice, User, utcnow
-from app.security import audit
+from app.security import audit, notify
 from app.security.audit import Client
 
 
@@ -51,7 +51,13 @@ def trust_this_browser(user: User, client: Client) -> tuple[str, TrustedDevice]:
     """Record this browser as trusted on its own (after a two-factor change); commits."""
     token, device = trust_browser(user, client)
     db.session.commit()
+    notify_trusted(user, device)
     return token, device
+
+
+def notify_trusted(user: User, device: TrustedDevice) -> None:
+    """Mail the owner that a browser was trusted (after the commit that trusted it)."""
+    notify.send_notice(None, notify.DEVICE_TRUSTED, user=user, browser=device.name)
 
 
 def find_trusted(user: User, token: str | None) -> TrustedDevice | None:

@@ -1,10 +1,18 @@
-"""Security notices by SMS: within the SMS budget, best effort, never blocking the change they report."""
+"""Security notices by SMS and mail: best effort, never blocking the change they report.
+
+One-off notices (two-factor off, number changed, password changed or reset, staff reset) go by
+SMS and, to a verified address, by mail. Repeatable ones (wrong codes, throttled sign-ins, a
+recovery code used) go by mail alone when a verified address exists, else by SMS. Mail-only
+notices (new recovery codes, a browser trusted, other staff actions) are never texted. Mail
+spends no SMS budget.
+"""
 
 import logging
 
 from flask import current_app
 
 from app import ratelimits
+from app import mail
 from app.extensions import db
 from app.models import User
 from app.security import budget
@@ -42,21 +50,63 @@ RECOVERY_CODE_USED_TO_CONFIRM = (
     "If this wasn't you, contact support."
 )
 
+PASSWORD_CHANGED = (
+    "The password of your {app} account was changed, and every session was signed out. "
+    "If this wasn't you, reset your password and contact support."
+)
+PASSWORD_RESET = (
+    "The password of your {app} account was reset with a link sent by email, and every session was "
+    "signed out. If this wasn't you, contact support."
+)
+RECOVERY_CODES_GENERATED = (
+    "New recovery codes were made for your {app} account; the old ones no longer work. "
+    "If this wasn't you, contact support."
+)
+DEVICE_TRUSTED = (
+    "A new browser ({browser}) was trusted on your {app} account, so it won't be asked for a code. "
+    "If this wasn't you, change your password and contact support."
+)
+STAFF_ACTED = (
+    "Our support team acted on your {app} account: {action}. If you didn't ask for this, contact support."
+)
+
+STAFF_RESET_SCHEDULED = (
+    "Our support team was asked to turn off two-factor authentication for your {app} account. "
+    "It happens on {when} unless you cancel it. If you didn't ask for this, cancel it now: {link}"
+)
+
+# Never texted: new with mail, in flows whose SMS caps are sized without them.
+MAIL_ONLY = {RECOVERY_CODES_GENERATED, DEVICE_TRUSTED, STAFF_ACTED}
+
 # Notices one actor can trigger over and over: at most one an hour per account and kind, and
 # only within the caps; the events themselves are always in the audit log. Every other notice
 # is one-off (two-factor off, number changed, staff reset): counted, never refused.
 REPEATABLE = {WRONG_CODES: "wrong_codes", SIGNIN_THROTTLED: "signin_throttled",
               RECOVERY_CODE_USED: "recovery_code_used",
               RECOVERY_CODE_USED_TO_CONFIRM: "recovery_code_used"}
-_ONE_OFF = {TWO_FACTOR_OFF: "two_factor_off", NUMBER_CHANGED: "number_changed"}
+_ONE_OFF = {TWO_FACTOR_OFF: "two_factor_off", NUMBER_CHANGED: "number_changed",
+            PASSWORD_CHANGED: "password_changed", PASSWORD_RESET: "password_reset",
+            STAFF_RESET_SCHEDULED: "staff_reset_scheduled"}
 
 
-def send_notice(phone: str | None, template: str, *, user: User | None = None) -> bool:
-    """Text a notice, spending the SMS budget; return whether it went out (failures are logged, not raised).
+def send_notice(phone: str | None, template: str, *, user: User | None = None, **words) -> bool:
+    """Mail (to a verified address) and/or text a notice per the rules above; return whether a text went out.
 
-    user: the account it concerns (its hourly budget; once an hour for repeatable notices).
-    Commits its own work: call it after the change it reports is committed.
+    user: the account it concerns (its address; its hourly SMS budget; once an hour for repeatable
+    texts). words: the template's own fields (a link among them comes from mail.links.public_url).
+    Failures are logged, not raised. Commits its own work: call it after the change it reports is committed.
     """
+    text = template.format(app=current_app.config["APP_NAME"], **words)
+    mailed = False
+    if user is not None and user.email_verified:
+        mail.send(user.email, "notice", text=text)
+        mailed = True
+    if template in MAIL_ONLY or (mailed and template in REPEATABLE):
+        return False
+    return _text(phone, template, text, user)
+
+
+def _text(phone: str | None, template: str, text: str, user: User | None) -> bool:
     if not phone:
         return False
     repeatable = template in REPEATABLE
@@ -68,7 +118,7 @@ def send_notice(phone: str | None, template: str, *, user: User | None = None) -
         _refund(spent)
         return False
     try:
-        get_sender().send(phone, template.format(app=current_app.config["APP_NAME"]))
+        get_sender().send(phone, text)
     except SmsSendError as exc:
         _refund(spent)
         log.warning("Security notice not sent: %s", exc.provider_detail or exc.user_message)

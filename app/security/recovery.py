@@ -105,6 +105,7 @@ def generate(user: User, client: Client) -> list[str]:
     db.session.add_all(RecoveryCode(user_id=user.id, digest=_digest(user.id, p), created_at=now) for p in plain)
     audit.record(audit.RECOVERY_CODES_GENERATED, client, user=user, count=COUNT)
     db.session.commit()
+    notify.send_notice(None, notify.RECOVERY_CODES_GENERATED, user=user)
     return [display(p) for p in plain]
 
 

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import SecurityEvent, User, utcnow
-from app.security import RateLimited, SecurityError, audit, challenges, codes, devices, notify, wait_in_words
+from app.security import (RateLimited, SecurityError, audit, challenges, codes, devices, notify, staff_resets,
+                          wait_in_words)
 from app.security.accounts import normalise_email
 from app.security.audit import Client
 from app.security.passwords import hash_password, needs_rehash, verify_password
@@ -127,6 +128,8 @@ def _recent_event(user: User, kind: str) -> int:
 def after_password(user: User, trust_token: str | None, client: Client, host: str | None,
                    allowance: Callable[[], int | None] | None = None) -> PasswordOutcome:
     """Decide whether a code is needed; if so, text one (allowance: see codes.send_code); commits."""
+    # A staff reset whose waiting period is over applies now, even where no cron runs.
+    staff_resets.apply_due(user)
     if not user.two_factor_enabled:
         return PasswordOutcome(user, needs_code=False)
     device = devices.find_trusted(user, trust_token)
@@ -189,7 +192,7 @@ def record_success(user: User, client: Client, subject_email: str | None = None,
 
     trust: also trust this browser, in the same transaction; returns the token for its cookie (else None).
     """
-    token = devices.trust_browser(user, client)[0] if trust else None
+    trusted = devices.trust_browser(user, client) if trust else None
     challenges.end(challenge_id)
     user.last_sign_in_at = utcnow()
     audit.record(
@@ -197,7 +200,9 @@ def record_success(user: User, client: Client, subject_email: str | None = None,
         subject=audit.subject_digest(normalise_email(subject_email or user.email)), method=method,
     )
     db.session.commit()
-    return token
+    if trusted:
+        devices.notify_trusted(user, trusted[1])
+    return trusted[0] if trusted else None
 
 
 def record_sign_out(user: User, client: Client, *, completely: bool = False) -> None:

@@ -81,7 +81,7 @@ def confirm_number_change(user: User, code_id: int | None, raw_code: str, client
     notify.send_notice(previous, notify.NUMBER_CHANGED, user=user)
 
 
-def disable(user: User, client: Client, *, actor: User | None = None, reason: str = "") -> None:
+def disable(user: User, client: Client, *, actor: User | None = None, reason: str = "", **details) -> None:
     """Turn two-factor off, forget browsers and recovery codes, end sessions, tell the old number; commits."""
     if not user.two_factor_enabled:
         raise SecurityError("Two-factor authentication is already off.")
@@ -93,7 +93,7 @@ def disable(user: User, client: Client, *, actor: User | None = None, reason: st
     db.session.query(RecoveryCode).filter(RecoveryCode.user_id == user.id).delete()
     by_support = bool(actor and actor.id != user.id)
     event = audit.ADMIN_RESET_2FA if by_support else audit.TWO_FACTOR_DISABLED
-    audit.record(event, client, user=user, actor=actor, **({"reason": reason} if reason else {}))
+    audit.record(event, client, user=user, actor=actor, **({"reason": reason} if reason else {}), **details)
     db.session.commit()
     notify.send_notice(previous, notify.TWO_FACTOR_OFF_BY_SUPPORT if by_support else notify.TWO_FACTOR_OFF, user=user)
 

@@ -37,7 +37,7 @@ def admin_requests(app, user_id: int) -> list[tuple[str, str]]:
 def test_the_area_has_the_screens_and_actions_of_the_issue(app):
     endpoints = {r.endpoint for r in app.url_map.iter_rules() if r.rule.startswith("/admin")}
     assert endpoints == {"admin.users", "admin.user", "admin.action", "admin.audit", "admin.audit_csv"}
-    assert set(ACTIONS) == {"reset-two-factor", "forget-browsers", "sign-out", "lock", "unlock"}
+    assert set(ACTIONS) == {"reset-two-factor", "send-reset-link", "forget-browsers", "sign-out", "lock", "unlock"}
 
 
 def assert_hidden(client, app, user_id):

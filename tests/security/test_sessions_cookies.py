@@ -175,7 +175,7 @@ def test_rule_sign_out_needs_post(app, client, auth):
 def production_app(tmp_path, fake_vonage):
     fake_vonage.reset()
     return build_app(tmp_path, fake_vonage, APP_ENV="production", TESTING=False,
-                     SECRET_KEY="p" * 48, SMS_BACKEND="vonage", LOG_JSON=False, **US_SENDER)
+                     SECRET_KEY="p" * 48, SMS_BACKEND="vonage", MAIL_BACKEND="smtp", LOG_JSON=False, **US_SENDER)
 
 
 def assert_host_cookie(header: str, name: str):

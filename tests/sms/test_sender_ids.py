@@ -32,7 +32,7 @@ def test_without_a_country_sender_every_text_has_the_default(app, client, fake_v
 
 PROD = {"APP_ENV": "production", "SECRET_KEY": "k" * 64, "SMS_BACKEND": "vonage",
         "VONAGE_API_KEY": "key", "VONAGE_API_SECRET": "secret", "TESTING": True,
-        "PUBLIC_URL": "https://records.example.org"}
+        "PUBLIC_URL": "https://records.example.org", "MAIL_BACKEND": "smtp"}
 
 
 @pytest.fixture

@@ -1,0 +1,111 @@
+"""A staff reset of two-factor waits a day (the owner told by SMS and mail, one link to cancel) unless
+staff record how they verified the person's identity."""
+
+import json
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from app.security import audit
+from tests.admin.helpers import REASON, build_world, events, user_state
+from tests.mail.support import delivered_to, verify
+from tests.support import PHONE, sign_in
+
+DAY = 24 * 3600
+
+
+@pytest.fixture
+def world(app, fake_vonage):
+    world = build_world(app, fake_vonage)
+    verify(app, world.patient_id)
+    return world
+
+
+def schedule(world):
+    return world.staff.post(world.url("reset-two-factor"), data={"reason": REASON, "identity_verified": ""})
+
+
+def cancel_token(fake_vonage) -> str:
+    text = fake_vonage.sent_to(PHONE)[-1]["text"]
+    link = next(word for word in text.split() if word.startswith("https://"))
+    return parse_qs(urlsplit(link).query)["token"][0]
+
+
+def test_without_identity_verified_the_reset_waits_and_the_owner_is_told(world, fake_vonage, clock):
+    response = schedule(world)
+    assert response.status_code == 303
+    assert "unless the person cancels it" in world.staff.get(response.headers["Location"]).get_data(as_text=True)
+    assert user_state(world.app, world.patient_id)["phone"] == PHONE  # nothing changed yet
+    assert world.patient.get("/account").status_code == 200
+    text = fake_vonage.sent_to(PHONE)[-1]["text"]
+    assert "unless you cancel it" in text and "https://localhost/two-factor/reset/cancel?token=" in text
+    (mail,) = [m for m in delivered_to(world.app, "patient@example.com") if "cancel" in m.text]
+    assert mail.links == [f"https://localhost/two-factor/reset/cancel?token={cancel_token(fake_vonage)}"]
+    (event,) = events(world.app, audit.ADMIN_RESET_2FA_SCHEDULED)
+    assert json.loads(event.details)["reason"] == REASON and event.actor_id == world.staff_id
+    assert "Scheduled reset" in world.staff.get(f"/admin/users/{world.patient_id}").get_data(as_text=True)
+
+
+def test_after_the_wait_it_applies_at_the_next_sign_in(world, fake_vonage, clock):
+    schedule(world)
+    clock.shift(DAY - 60)
+    world.patient.post("/signout")
+    assert sign_in(world.patient).headers["Location"] == "/account"  # still a trusted browser: 2FA still on
+    assert user_state(world.app, world.patient_id)["phone"] == PHONE
+    world.patient.post("/signout")
+    clock.shift(61)
+    fresh = world.app.test_client()
+    assert sign_in(fresh).headers["Location"] == "/account"  # two-factor is off now: no code
+    state = user_state(world.app, world.patient_id)
+    assert state["phone"] is None and state["devices"] == 0 and state["recovery_codes"] == 0
+    (event,) = events(world.app, audit.ADMIN_RESET_2FA)
+    assert json.loads(event.details) == {"reason": REASON, "scheduled": True}
+
+
+def test_after_the_wait_the_cron_command_applies_it(world, clock):
+    schedule(world)
+    runner = world.app.test_cli_runner()
+    assert runner.invoke(args=["apply-staff-resets"]).output.strip() == "applied=0"
+    clock.shift(DAY)
+    assert runner.invoke(args=["apply-staff-resets"]).output.strip() == "applied=1"
+    assert runner.invoke(args=["apply-staff-resets"]).output.strip() == "applied=0"
+    assert user_state(world.app, world.patient_id)["phone"] is None
+
+
+def test_the_owner_cancels_with_one_button_and_nothing_happens(world, fake_vonage, clock):
+    schedule(world)
+    token = cancel_token(fake_vonage)
+    anyone = world.app.test_client()  # the owner may be signed out, on any device
+    page = anyone.get(f"/two-factor/reset/cancel?token={token}")
+    assert page.status_code == 200 and "Cancel the reset" in page.get_data(as_text=True)
+    assert anyone.post("/two-factor/reset/cancel", data={"token": token}).status_code == 303
+    assert len(events(world.app, audit.ADMIN_RESET_2FA_CANCELLED)) == 1
+    clock.shift(DAY + 1)
+    assert world.app.test_cli_runner().invoke(args=["apply-staff-resets"]).output.strip() == "applied=0"
+    assert user_state(world.app, world.patient_id)["phone"] == PHONE
+    assert anyone.post("/two-factor/reset/cancel", data={"token": token}).status_code == 410
+
+
+def test_identity_verified_applies_at_once_and_is_audited(world, fake_vonage):
+    response = world.staff.post(world.url("reset-two-factor"),
+                                data={"reason": REASON, "identity_verified": "video call, passport checked"})
+    assert response.status_code == 303
+    assert user_state(world.app, world.patient_id)["phone"] is None
+    (event,) = events(world.app, audit.ADMIN_RESET_2FA)
+    assert json.loads(event.details) == {"reason": REASON, "identity_verified": "video call, passport checked"}
+    assert "turned off two-factor" in fake_vonage.sent_to(PHONE)[-1]["text"]
+    notice = delivered_to(world.app, "patient@example.com")[-1]
+    assert "turned off two-factor" in notice.text
+
+
+def test_identity_verified_applies_a_scheduled_one_at_once(world):
+    schedule(world)
+    world.act("reset-two-factor")  # with identity verified
+    assert user_state(world.app, world.patient_id)["phone"] is None
+    assert "Scheduled reset" not in world.staff.get(f"/admin/users/{world.patient_id}").get_data(as_text=True)
+
+
+def test_one_scheduled_reset_at_a_time(world):
+    schedule(world)
+    again = schedule(world)
+    assert again.status_code == 422 and "already scheduled" in again.get_data(as_text=True)
