@@ -44,7 +44,9 @@ class World:
 
     def person(self, *, two_factor: bool = True, staff: bool = False) -> Person:
         n = next(self._numbers)
-        email, phone = f"{'staff' if staff else 'person'}{n}@example.com", f"+1201555{n:04d}"
+        # Long, as real addresses can be: an email in a heading must wrap at 320 px, not widen the page.
+        email = f"{'staff' if staff else 'person'}{n}.with.a.rather.long.address@clinic-records.example.com"
+        phone = f"+1201555{n:04d}"
         uid = make_user(self.app, email, PASSWORD, phone=phone if two_factor else None, staff=staff)
         return Person(uid, email, phone)
 
@@ -325,6 +327,12 @@ def action_without_reason(world, tab) -> str:
     return "#f-reason[aria-invalid=true]"
 
 
+def refused_request(world, tab) -> str:
+    # A refused token is answered with an error message swapped into #alerts, whatever the target was.
+    tab.locator("#twofactor input[name=csrf_token]").evaluate("field => { field.value = 'stale'; }")
+    return send_code_to("201-555-0124", "#alerts .alert-error")(world, tab)
+
+
 def audit_dates_reversed(world, tab) -> str:
     fill_and_press(tab, {"From (UTC)": "2025-02-01", "To (UTC)": "2025-01-01"}, "Filter")
     return ".alert-error"
@@ -354,6 +362,7 @@ SWAPS = [
          send_code_to("12", "#f-phone[aria-invalid=true]")),
     Swap("two-factor off: send code", signed_in("/account/two-factor", two_factor=False),
          send_code_to("201-555-0123", "#f-code")),
+    Swap("two-factor off: request refused", signed_in("/account/two-factor", two_factor=False), refused_request),
     Swap("two-factor code: wrong code", setup_code_screen, wrong_code),
     Swap("two-factor code: right code", setup_code_screen, setup_right_code),
     Swap("two-factor code: another number", setup_code_screen, button("Use a different number", "#f-country")),
