@@ -1,4 +1,5 @@
-"""Fixtures: app, client, runner, app_factory, clock, fake_vonage, auth, and the browser ones."""
+"""Fixtures: app, client, runner, app_factory, clock, fake_vonage, auth, twofactor, admin_helper,
+signed_in_client, protected_client, and the browser ones."""
 
 import logging
 import os
@@ -9,8 +10,10 @@ import pytest
 import time_machine
 
 from app.dev.fake_vonage import FakeVonage
-from tests.support import (PASSWORD, admin_execute, base_config, build_app, clear_test_redis, make_user, marked_settings,
-                           sign_in, sign_in_fully, worker_database_url)
+from tests.admin.helpers import StaffActions
+from tests.support import (PHONE, AuthActions, admin_execute, base_config, build_app, clear_test_redis, marked_settings,
+                           worker_database_url)
+from tests.twofactor_helpers import TwoFactorActions, client_with_agent
 
 
 @pytest.fixture(scope="session")
@@ -108,26 +111,45 @@ def runner(app):
     return app.test_cli_runner()
 
 
-class AuthActions:
-    """Sign people in through the test client, as the suite's sign-in helpers do."""
-
-    def __init__(self, app, client, fake_vonage):
-        self.app, self.client, self.fake_vonage = app, client, fake_vonage
-
-    def make_user(self, email="patient@example.com", password=PASSWORD, phone=None, staff=False) -> int:
-        return make_user(self.app, email, password, phone=phone, staff=staff)
-
-    def sign_in(self, email="patient@example.com", password=PASSWORD, **extra):
-        return sign_in(self.client, email, password, **extra)
-
-    def sign_in_fully(self, email="patient@example.com", password=PASSWORD, trust=False, phone=None):
-        return sign_in_fully(self.client, self.fake_vonage, email, password, trust=trust, phone=phone)
+@pytest.fixture
+def auth(request, fake_vonage):
+    """Make users and sign the `client` in: auth.make_user(), auth.sign_in(), auth.sign_in_fully() (client=other)."""
+    return AuthActions(request, fake_vonage)
 
 
 @pytest.fixture
-def auth(app, client, fake_vonage):
-    """Make users and sign the `client` in: auth.make_user(), auth.sign_in(), auth.sign_in_fully()."""
-    return AuthActions(app, client, fake_vonage)
+def twofactor(auth):
+    """Two-factor flows: .turn_on(), .send_setup_code(), .begin_sign_in(), .answer_code(), .trusted_browser()."""
+    return TwoFactorActions(auth)
+
+
+@pytest.fixture
+def admin_helper(auth):
+    """Staff actions: admin_helper.make_staff(), .make_patient(), .staff_client(), .build_world()."""
+    return StaffActions(auth)
+
+
+@pytest.fixture
+def signed_in_client(app, auth):
+    """A browser (Chrome on Linux) signed in to an account with two-factor off; .user_id is that account."""
+    uid = auth.make_user()
+    browser = client_with_agent(app)
+    auth.sign_in_fully(client=browser)
+    browser.user_id = uid
+    return browser
+
+
+@pytest.fixture
+def protected_client(app, auth):
+    """A browser signed in (with a texted code) to an account with two-factor on; .user_id is that account.
+
+    The sign-in's text stays in fake_vonage's log: a module that counts texts resets it (see test_twofactor_setup).
+    """
+    uid = auth.make_user(phone=PHONE)
+    browser = client_with_agent(app)
+    auth.sign_in_fully(phone=PHONE, client=browser)
+    browser.user_id = uid
+    return browser
 
 
 # ---------------------------------------------------------------- migrations

@@ -1,4 +1,4 @@
-"""Plain test helpers: constants, sign-in shortcuts and app building, no fixtures (those live in conftest.py)."""
+"""Test helpers: constants, app building and the classes behind the `auth` fixture (fixtures live in conftest.py)."""
 
 import functools
 import os
@@ -131,19 +131,51 @@ def marked_settings(request) -> dict:
 
 # ---------------------------------------------------------------- people and requests
 
-def make_user(app, email="patient@example.com", password=PASSWORD, phone=None, staff=False):
-    """Create a user directly (optionally with two-factor on); return its id."""
-    from app.extensions import db
-    from app.security import accounts
-    from app.security.audit import SYSTEM
+class AuthActions:
+    """Make users and sign browsers in; each action works on `app`/`client` unless given another (app=, client=)."""
 
-    with app.app_context():
-        user = accounts.create_user(email, password, SYSTEM, is_staff=staff)
-        if phone:
-            user.phone_e164 = phone
-            user.phone_last4 = phone[-4:]
-            db.session.commit()
-        return user.id
+    def __init__(self, request, fake_vonage, app=None):
+        # Resolved on first use, so a test on live_server or app_factory never builds the `app` fixture too.
+        self._request, self.fake_vonage, self._app = request, fake_vonage, app
+
+    @property
+    def app(self):
+        return self._app if self._app is not None else self._request.getfixturevalue("app")
+
+    @property
+    def client(self):
+        return self._request.getfixturevalue("client")
+
+    def make_user(self, email="patient@example.com", password=PASSWORD, phone=None, staff=False, *, app=None) -> int:
+        """Create a user directly (optionally with two-factor on); return its id."""
+        from app.extensions import db
+        from app.security import accounts
+        from app.security.audit import SYSTEM
+
+        with (app or self.app).app_context():
+            user = accounts.create_user(email, password, SYSTEM, is_staff=staff)
+            if phone:
+                user.phone_e164 = phone
+                user.phone_last4 = phone[-4:]
+                db.session.commit()
+            return user.id
+
+    def sign_in(self, email="patient@example.com", password=PASSWORD, *, client=None, **extra):
+        """Post the password form; return the response."""
+        return (client or self.client).post("/signin", data={"email": email, "password": password, **extra})
+
+    def sign_in_fully(self, email="patient@example.com", password=PASSWORD, trust=False, phone=None, *, client=None):
+        """Sign in, answering the SMS code if one is asked for."""
+        client = client or self.client
+        response = self.sign_in(email, password, client=client)
+        assert response.status_code == 303, response.get_data(as_text=True)[:500]
+        if response.headers["Location"].endswith("/signin/verify"):
+            data = {"code": self.fake_vonage.last_code(phone)}
+            if trust:
+                data["trust"] = "on"
+            response = client.post("/signin/verify", data=data)
+            assert response.status_code == 303, response.get_data(as_text=True)[:800]
+        return response
 
 
 def csrf_token(client, path="/signin") -> str:
@@ -152,25 +184,6 @@ def csrf_token(client, path="/signin") -> str:
     found = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert found, f"no csrf token on {path}"
     return found.group(1)
-
-
-def sign_in(client, email="patient@example.com", password=PASSWORD, **extra):
-    """Post the password form; return the response."""
-    return client.post("/signin", data={"email": email, "password": password, **extra})
-
-
-def sign_in_fully(client, fake_vonage, email="patient@example.com", password=PASSWORD, trust=False, phone=None):
-    """Sign in, answering the SMS code if one is asked for."""
-    response = sign_in(client, email, password)
-    assert response.status_code == 303, response.get_data(as_text=True)[:500]
-    if response.headers["Location"].endswith("/signin/verify"):
-        code = fake_vonage.last_code(phone)
-        data = {"code": code}
-        if trust:
-            data["trust"] = "on"
-        response = client.post("/signin/verify", data=data)
-        assert response.status_code == 303, response.get_data(as_text=True)[:800]
-    return response
 
 
 def htmx(**headers):

@@ -5,15 +5,15 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.support import htmx, make_user, sign_in
+from tests.support import htmx
 
 SIGNED_IN_PAGES = ["/account", "/account/password", "/account/two-factor"]
 
 
 @pytest.fixture
-def signed_in(client, app):
-    make_user(app)
-    assert sign_in(client).status_code == 303
+def signed_in(client, app, auth):
+    auth.make_user()
+    assert auth.sign_in().status_code == 303
     return client
 
 
@@ -65,10 +65,10 @@ def test_htmx_request_without_sign_in_gets_hx_redirect(client):
     assert urlsplit(response.headers["HX-Redirect"]).path == "/signin"
 
 
-def test_home_sends_each_person_to_the_right_place(client, app):
+def test_home_sends_each_person_to_the_right_place(client, app, auth):
     assert urlsplit(client.get("/").headers["Location"]).path == "/signin"
-    make_user(app)
-    sign_in(client)
+    auth.make_user()
+    auth.sign_in()
     assert urlsplit(client.get("/").headers["Location"]).path == "/account"
 
 

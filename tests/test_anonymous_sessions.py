@@ -9,7 +9,7 @@ from email.utils import parsedate_to_datetime
 
 import pytest
 
-from tests.support import PASSWORD, PHONE, csrf_token, htmx, make_user, sign_in, sign_in_fully
+from tests.support import PASSWORD, PHONE, csrf_token, htmx
 
 ANON_TTL = 600
 IDLE = 1800
@@ -54,9 +54,9 @@ def test_a_cookie_less_page_load_stores_a_small_session_for_minutes(app, client)
     assert expires.timestamp() - time.time() <= ANON_TTL + 1  # the cookie goes with it
 
 
-def test_half_signed_in_and_signed_in_sessions_keep_the_idle_lifetime(app, client, fake_vonage):
-    make_user(app, phone=PHONE)
-    assert sign_in(client).headers["Location"].endswith("/signin/verify")
+def test_half_signed_in_and_signed_in_sessions_keep_the_idle_lifetime(app, client, fake_vonage, auth):
+    auth.make_user(phone=PHONE)
+    assert auth.sign_in().headers["Location"].endswith("/signin/verify")
     ((_, left),) = records(app)
     assert IDLE - 5 <= left <= IDLE
     response = client.post("/signin/verify", data={"code": fake_vonage.last_code(PHONE)})
@@ -65,9 +65,9 @@ def test_half_signed_in_and_signed_in_sessions_keep_the_idle_lifetime(app, clien
     assert IDLE - 5 <= left <= IDLE
 
 
-def test_signing_out_leaves_only_a_short_lived_message(app, client, fake_vonage):
-    make_user(app)
-    sign_in_fully(client, fake_vonage)
+def test_signing_out_leaves_only_a_short_lived_message(app, client, fake_vonage, auth):
+    auth.make_user()
+    auth.sign_in_fully()
     client.post("/signout")
     ((_, left),) = records(app)  # holds the "You're signed out" message for the next page
     assert left <= ANON_TTL
@@ -116,8 +116,8 @@ def token_in(html: str) -> str:
 
 @pytest.mark.settings(**CSRF_ON)
 @pytest.mark.parametrize("as_htmx", [False, True], ids=["no-js", "htmx"])
-def test_an_expired_sign_in_form_comes_back_filled_in_except_the_password(app, client, fake_vonage, as_htmx):
-    make_user(app)
+def test_an_expired_sign_in_form_comes_back_filled_in_except_the_password(app, client, fake_vonage, as_htmx, auth):
+    auth.make_user()
     old = csrf_token(client, "/signin?next=/account/password")
     expire_every_session(app)
     typed = {"email": "Patient@Example.com", "password": PASSWORD, "csrf_token": old}

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from tests.support import MIGRATIONS, make_user, migrate_app
+from tests.support import MIGRATIONS, migrate_app
 
 REFUSED = [
     "UPDATE security_events SET details = '{\"reason\": \"rewritten\"}'",
@@ -67,10 +67,10 @@ def assert_rules_hold(engine) -> None:
     assert all(r[6] is None and r[7] is None for r in after)
 
 
-def test_tables_made_by_the_models_refuse_changes(app):
+def test_tables_made_by_the_models_refuse_changes(app, auth):
     from app.extensions import db
 
-    make_user(app)  # its sign-up event
+    auth.make_user()  # its sign-up event
     with app.app_context():
         add_event()
         assert_rules_hold(db.engine)

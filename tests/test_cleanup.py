@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from tests.support import PHONE, make_user, sign_in_fully
+from tests.support import PHONE
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,10 +56,10 @@ def cleanup(runner) -> str:
     return result.output.strip()
 
 
-def test_removes_expired_codes_and_devices_and_is_idempotent(app, runner):
+def test_removes_expired_codes_and_devices_and_is_idempotent(app, runner, auth):
     from app.models import TrustedDevice, VerificationCode
 
-    uid = make_user(app, phone=PHONE)
+    uid = auth.make_user(phone=PHONE)
     old_expired = add_code(app, uid, age=timedelta(hours=2))
     old_consumed = add_code(app, uid, age=timedelta(hours=3), consumed=True)
     old_revoked = add_code(app, uid, age=timedelta(hours=1, minutes=30), revoked=True)
@@ -80,15 +80,14 @@ def test_removes_expired_codes_and_devices_and_is_idempotent(app, runner):
     assert remaining(app, VerificationCode) == {recent_expired, recent_consumed, live, long_lived}
 
 
-def test_removes_expired_second_factor_challenges_only(app, runner, fake_vonage):
+def test_removes_expired_second_factor_challenges_only(app, runner, fake_vonage, auth):
     from app.models import SecondFactorChallenge
-    from tests.support import sign_in
 
-    make_user(app, phone=PHONE)
-    sign_in(app.test_client())  # a pending sign-in: one challenge, expiring in ten minutes
+    auth.make_user(phone=PHONE)
+    auth.sign_in(client=app.test_client())  # a pending sign-in: one challenge, expiring in ten minutes
     (old,) = remaining(app, SecondFactorChallenge)
     with time_machine.travel(timedelta(seconds=app.config["PENDING_SIGNIN_TTL_SECONDS"] + 60)):
-        sign_in(app.test_client())
+        auth.sign_in(client=app.test_client())
         assert cleanup(runner) == "codes=0 devices=0 challenges=1 sessions=0 audit_clients=0"
         assert len(remaining(app, SecondFactorChallenge)) == 1 and old not in remaining(app, SecondFactorChallenge)
 
@@ -105,12 +104,12 @@ def add_text(app, user_id, *, age, phone=PHONE):
 
 
 @pytest.mark.settings(SMS_MAX_PER_NUMBER_PER_HOUR=5)
-def test_texts_of_the_last_hour_still_count_toward_the_caps(app, runner):
+def test_texts_of_the_last_hour_still_count_toward_the_caps(app, runner, auth):
     from app.extensions import db
     from app.models import SmsMessage, User
     from app.security import RateLimited, codes
 
-    uid = make_user(app, phone=PHONE)
+    uid = auth.make_user(phone=PHONE)
     add_text(app, uid, age=timedelta(minutes=66))  # older than the caps look back: removed
     for minutes in (55, 45, 35, 25, 15):  # five texts this hour: the cap is five
         add_text(app, uid, age=timedelta(minutes=minutes))
@@ -123,17 +122,17 @@ def test_texts_of_the_last_hour_still_count_toward_the_caps(app, runner):
 
 
 @pytest.mark.settings(SESSION_TYPE="cachelib")
-def test_removes_expired_session_files_only(app, runner, fake_vonage):
-    make_user(app)
+def test_removes_expired_session_files_only(app, runner, fake_vonage, auth):
+    auth.make_user()
     stale = app.test_client()
-    sign_in_fully(stale, fake_vonage)
+    auth.sign_in_fully(client=stale)
     directory = Path(app.config["SESSION_FILE_DIR"])
     stale_files = set(directory.iterdir())
     assert stale_files
     idle = app.config["SESSION_IDLE_TIMEOUT"]
     with time_machine.travel(timedelta(seconds=idle + 120)):
         fresh = app.test_client()
-        sign_in_fully(fresh, fake_vonage)
+        auth.sign_in_fully(client=fresh)
         assert cleanup(runner) == f"codes=0 devices=0 challenges=0 sessions={len(stale_files)} audit_clients=0"
         assert not stale_files & set(directory.iterdir())
         assert fresh.get("/account").status_code == 200  # the live session was kept
@@ -146,9 +145,9 @@ def test_redis_sessions_are_left_to_redis(app, runner):
     assert cleanup(runner) == "codes=0 devices=0 challenges=0 sessions=0 audit_clients=0"
 
 
-def test_flask_cleanup_command_from_the_shell(app, tmp_path):
+def test_flask_cleanup_command_from_the_shell(app, tmp_path, auth):
     """Run `flask --app wsgi cleanup` as cron would, configured by FLASK_* variables."""
-    uid = make_user(app, phone=PHONE)
+    uid = auth.make_user(phone=PHONE)
     add_code(app, uid, age=timedelta(hours=2))
     add_device(app, uid, expires_in=-timedelta(days=1))
     env = {**os.environ, "FLASK_APP_ENV": "testing", "FLASK_SECRET_KEY": app.config["SECRET_KEY"],

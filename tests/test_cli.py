@@ -2,7 +2,7 @@
 
 from sqlalchemy import select
 
-from tests.support import PASSWORD, make_user, sign_in
+from tests.support import PASSWORD
 
 
 def get_user(app, email="staff@example.com"):
@@ -23,7 +23,7 @@ def event_types(app) -> list[str]:
         return db.session.scalars(select(SecurityEvent.type).order_by(SecurityEvent.id)).all()
 
 
-def test_create_user_with_password_option(runner, app, client):
+def test_create_user_with_password_option(runner, app, client, auth):
     result = runner.invoke(args=["users", "create", "Person@Example.com", "--password", PASSWORD])
     assert result.exit_code == 0, result.output
     assert "Created user person@example.com" in result.output
@@ -31,7 +31,7 @@ def test_create_user_with_password_option(runner, app, client):
     user = get_user(app, "person@example.com")
     assert user is not None and user.is_staff is False
     assert user.password_hash.startswith("$argon2id$")
-    assert sign_in(client, "person@example.com").status_code == 303
+    assert auth.sign_in("person@example.com").status_code == 303
 
 
 def test_create_staff_user(runner, app):
@@ -70,15 +70,15 @@ def test_bad_email_is_rejected(runner, app):
     assert result.exit_code == 1 and "valid email" in result.output
 
 
-def test_duplicate_email_is_rejected(runner, app):
-    make_user(app, "staff@example.com")
+def test_duplicate_email_is_rejected(runner, app, auth):
+    auth.make_user("staff@example.com")
     result = runner.invoke(args=["users", "create", "STAFF@example.com", "--password", PASSWORD, "--staff"])
     assert result.exit_code == 1 and "already exists" in result.output
     assert get_user(app).is_staff is False
 
 
-def test_set_staff_and_off(runner, app):
-    make_user(app, "staff@example.com")
+def test_set_staff_and_off(runner, app, auth):
+    auth.make_user("staff@example.com")
     result = runner.invoke(args=["users", "set-staff", "Staff@Example.com"])
     assert result.exit_code == 0, result.output
     assert "staff@example.com is now staff" in result.output
@@ -90,9 +90,9 @@ def test_set_staff_and_off(runner, app):
     assert event_types(app)[-2:] == ["staff_granted", "staff_revoked"]
 
 
-def test_set_staff_ends_the_users_sessions(runner, app, client):
-    make_user(app, "staff@example.com")
-    sign_in(client, "staff@example.com")
+def test_set_staff_ends_the_users_sessions(runner, app, client, auth):
+    auth.make_user("staff@example.com")
+    auth.sign_in("staff@example.com")
     assert client.get("/account").status_code == 200
     runner.invoke(args=["users", "set-staff", "staff@example.com"])
     # Privileges changed: the session must start over to pick them up.

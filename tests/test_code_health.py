@@ -81,3 +81,14 @@ def test_the_project_points_to_its_own_architecture_document():
                  and "DESIGN" ".md" in path.read_text()]
     assert offenders == []
     assert "docs/architecture.md" in (ROOT / "README.md").read_text()
+
+
+def test_tests_take_their_actions_from_fixtures():
+    # Making users, signing in, two-factor and staff actions come from the auth/twofactor/admin_helper/security_auth
+    # fixtures; only conftest files build those from the Actions classes.
+    actions = {"make_user", "sign_in", "sign_in_fully", "send_setup_code", "turn_on", "begin_sign_in", "answer_code",
+               "trusted_browser", "make_staff", "make_patient", "staff_client", "build_world", "pending_sign_in",
+               "two_factor_user", "AuthActions", "TwoFactorActions", "StaffActions", "SecurityAuthActions"}
+    offenders = [f"{path.relative_to(ROOT)}: {name}" for path in sorted(ROOT.joinpath("tests").rglob("test_*.py"))
+                 for module, name in _imports(path.read_text()) if module.startswith("tests") and name in actions]
+    assert offenders == []

@@ -5,26 +5,18 @@ import hashlib
 import pytest
 from sqlalchemy import text as sql
 
-from tests.support import (
-    OTHER_PHONE, PHONE, PHONE_NATIONAL, htmx, make_user, sign_in, sign_in_fully, stored_sessions,
-)
-from tests.twofactor_helpers import (
-    NUMBER, RESEND, SIGNIN_RESEND, SIGNIN_VERIFY, VERIFY, answer_code, begin_sign_in, client_with_agent,
-    code_rows, event_rows, is_partial, live_code_rows, redirects_to, send_setup_code, signed_in, text, user,
-    wrong_code,
-)
+from tests.support import OTHER_PHONE, PHONE, PHONE_NATIONAL, htmx, stored_sessions
+from tests.twofactor_helpers import (NUMBER, RESEND, SIGNIN_RESEND, SIGNIN_VERIFY, VERIFY, client_with_agent, code_rows,
+                                     event_rows, is_partial, live_code_rows, redirects_to, signed_in, text, user,
+                                     wrong_code)
 
 SETUP_CODE = "setup"
 
 
 @pytest.fixture
-def setup_client(app, fake_vonage):
-    """A signed-in browser on an account with two-factor off (ready to set it up)."""
-    uid = make_user(app)
-    signed = client_with_agent(app)
-    sign_in_fully(signed, fake_vonage)
-    signed.user_id = uid
-    return signed
+def setup_client(signed_in_client):
+    """A signed-in browser on an account with two-factor off (ready to set it up): the suite's signed_in_client."""
+    return signed_in_client
 
 
 def verify(setup_client, code: str, *, as_htmx: bool = True):
@@ -68,33 +60,34 @@ def load_user(uid):
 # ---------------------------------------------------------------- shape and storage
 
 
-def test_codes_are_six_digits_from_secrets_with_leading_zeros_kept(app, fake_vonage, setup_client, monkeypatch):
+def test_codes_are_six_digits_from_secrets_with_leading_zeros_kept(app, fake_vonage, setup_client, monkeypatch,
+                                                                   twofactor):
     from app.security import codes
 
     asked = []
     monkeypatch.setattr(codes.secrets, "randbelow", lambda n: asked.append(n) or 42)
-    send_setup_code(setup_client)
+    twofactor.send_setup_code(client=setup_client)
     assert asked == [10**6]
     assert fake_vonage.last_code(PHONE) == "000042"
     assert verify(setup_client, "000042").status_code == 200
     assert user(app, setup_client.user_id).phone_e164 == PHONE
 
 
-def test_texted_codes_look_random(app, fake_vonage, clock):
+def test_texted_codes_look_random(app, fake_vonage, clock, auth, twofactor):
     # Five accounts, five codes: all six digits, and not all the same.
     seen = []
     for n in range(5):
-        make_user(app, f"p{n}@example.com")
+        auth.make_user(f"p{n}@example.com")
         signed = client_with_agent(app)
-        sign_in_fully(signed, fake_vonage, f"p{n}@example.com")
-        send_setup_code(signed, f"201-555-01{n:02d}")
+        auth.sign_in_fully(f"p{n}@example.com", client=signed)
+        twofactor.send_setup_code(f"201-555-01{n:02d}", client=signed)
         seen.append(fake_vonage.last_code())
     assert all(len(c) == 6 and c.isdigit() for c in seen)
     assert len(set(seen)) > 1
 
 
-def test_code_is_stored_only_as_a_keyed_digest(app, fake_vonage, setup_client):
-    send_setup_code(setup_client)
+def test_code_is_stored_only_as_a_keyed_digest(app, fake_vonage, setup_client, twofactor):
+    twofactor.send_setup_code(client=setup_client)
     plain = fake_vonage.last_code(PHONE)
     from app.extensions import db
 
@@ -116,8 +109,8 @@ def test_code_is_stored_only_as_a_keyed_digest(app, fake_vonage, setup_client):
 
 
 @pytest.mark.parametrize(("seconds", "accepted"), [(599, True), (600, False)])
-def test_code_lives_ten_minutes(app, fake_vonage, setup_client, clock, seconds, accepted):
-    send_setup_code(setup_client)
+def test_code_lives_ten_minutes(app, fake_vonage, setup_client, clock, seconds, accepted, twofactor):
+    twofactor.send_setup_code(client=setup_client)
     clock.shift(seconds)
     response = verify(setup_client, fake_vonage.last_code(PHONE))
     if accepted:
@@ -127,18 +120,18 @@ def test_code_lives_ten_minutes(app, fake_vonage, setup_client, clock, seconds, 
         assert user(app, setup_client.user_id).phone_e164 is None
 
 
-def test_sign_in_code_expires_at_ten_minutes_too(app, fake_vonage, clock):
-    make_user(app, phone=PHONE)
-    pending = begin_sign_in(app)
+def test_sign_in_code_expires_at_ten_minutes_too(app, fake_vonage, clock, auth, twofactor):
+    auth.make_user(phone=PHONE)
+    pending = twofactor.begin_sign_in()
     clock.shift(600)
-    response = answer_code(pending, fake_vonage.last_code(PHONE))
+    response = twofactor.answer_code(fake_vonage.last_code(PHONE), client=pending)
     assert response.status_code == 422 and "That code has expired. Use Resend code to get a new one." in text(response)
     assert not signed_in(pending)
 
 
 @pytest.mark.settings(CODE_TTL_SECONDS=300)
-def test_code_lifetime_is_configurable(app, fake_vonage, setup_client, clock):
-    page = text(send_setup_code(setup_client))
+def test_code_lifetime_is_configurable(app, fake_vonage, setup_client, clock, twofactor):
+    page = text(twofactor.send_setup_code(client=setup_client))
     assert "It expires in 5 minutes." in page
     assert "It expires in 5 minutes. Don't share it." in fake_vonage.messages[-1]["text"]
     clock.shift(300)
@@ -148,11 +141,11 @@ def test_code_lifetime_is_configurable(app, fake_vonage, setup_client, clock):
 # ---------------------------------------------------------------- single use
 
 
-def test_a_code_works_once(app, fake_vonage):
+def test_a_code_works_once(app, fake_vonage, auth):
     from app.security import codes
     from app.security.audit import SYSTEM
 
-    uid = make_user(app, phone=PHONE)
+    uid = auth.make_user(phone=PHONE)
     with app.app_context():
         code_id = codes.send_code(load_user(uid), codes.SIGN_IN, PHONE, SYSTEM, "localhost").id
     plain = fake_vonage.last_code(PHONE)
@@ -163,25 +156,25 @@ def test_a_code_works_once(app, fake_vonage):
     assert again.message == "That code has already been used or replaced. Use Resend code to get a new one."
 
 
-def test_two_browsers_signing_in_at_once_each_get_their_own_code(app, fake_vonage):
+def test_two_browsers_signing_in_at_once_each_get_their_own_code(app, fake_vonage, auth, twofactor):
     """Each pending sign-in is a flow with its own code, texted at once; a code works only where it was asked for."""
-    make_user(app, phone=PHONE)
-    first = begin_sign_in(app)
+    auth.make_user(phone=PHONE)
+    first = twofactor.begin_sign_in()
     first_code = fake_vonage.last_code(PHONE)
-    second = begin_sign_in(app)
+    second = twofactor.begin_sign_in()
     assert len(fake_vonage.messages) == 2
     second_code = fake_vonage.last_code(PHONE)
     if first_code != second_code:
-        refused = answer_code(second, first_code)
+        refused = twofactor.answer_code(first_code, client=second)
         assert refused.status_code == 422 and "That code isn't right." in text(refused)
     # The newest code works, and the first browser's still-live code keeps working for it.
-    assert answer_code(second, second_code).status_code == 303
-    assert answer_code(first, first_code).status_code == 303
+    assert twofactor.answer_code(second_code, client=second).status_code == 303
+    assert twofactor.answer_code(first_code, client=first).status_code == 303
     assert signed_in(first) and signed_in(second)
 
 
-def test_a_used_setup_code_cannot_be_replayed(app, fake_vonage, setup_client):
-    send_setup_code(setup_client)
+def test_a_used_setup_code_cannot_be_replayed(app, fake_vonage, setup_client, twofactor):
+    twofactor.send_setup_code(client=setup_client)
     code = fake_vonage.last_code(PHONE)
     assert verify(setup_client, code).status_code == 200
     replay = verify(setup_client, code)
@@ -192,8 +185,8 @@ def test_a_used_setup_code_cannot_be_replayed(app, fake_vonage, setup_client):
 # ---------------------------------------------------------------- five tries
 
 
-def test_four_wrong_tries_still_leave_the_right_code_working(app, fake_vonage, setup_client):
-    send_setup_code(setup_client)
+def test_four_wrong_tries_still_leave_the_right_code_working(app, fake_vonage, setup_client, twofactor):
+    twofactor.send_setup_code(client=setup_client)
     right = fake_vonage.last_code(PHONE)
     left = []
     for _ in range(4):
@@ -205,8 +198,8 @@ def test_four_wrong_tries_still_leave_the_right_code_working(app, fake_vonage, s
     assert user(app, setup_client.user_id).phone_e164 == PHONE
 
 
-def test_the_fifth_wrong_try_kills_the_code(app, fake_vonage, setup_client, clock):
-    send_setup_code(setup_client)
+def test_the_fifth_wrong_try_kills_the_code(app, fake_vonage, setup_client, clock, twofactor):
+    twofactor.send_setup_code(client=setup_client)
     right = fake_vonage.last_code(PHONE)
     for _ in range(4):
         verify(setup_client, wrong_code(right))
@@ -225,22 +218,22 @@ def test_the_fifth_wrong_try_kills_the_code(app, fake_vonage, setup_client, cloc
     assert verify(setup_client, fake_vonage.last_code(PHONE)).status_code == 200
 
 
-def test_the_fifth_wrong_try_kills_a_sign_in_code(app, fake_vonage, clock):
-    make_user(app, phone=PHONE)
-    pending = begin_sign_in(app)
+def test_the_fifth_wrong_try_kills_a_sign_in_code(app, fake_vonage, clock, auth, twofactor):
+    auth.make_user(phone=PHONE)
+    pending = twofactor.begin_sign_in()
     right = fake_vonage.last_code(PHONE)
     for _ in range(5):
-        answer_code(pending, wrong_code(right))
-    assert "Too many wrong tries" in text(answer_code(pending, right))
+        twofactor.answer_code(wrong_code(right), client=pending)
+    assert "Too many wrong tries" in text(twofactor.answer_code(right, client=pending))
     assert not signed_in(pending)
     clock.shift(30)
     pending.post(SIGNIN_RESEND)
-    assert answer_code(pending, fake_vonage.last_code(PHONE)).status_code == 303
+    assert twofactor.answer_code(fake_vonage.last_code(PHONE), client=pending).status_code == 303
 
 
 @pytest.mark.settings(CODE_MAX_ATTEMPTS=2)
-def test_tries_per_code_are_configurable(app, fake_vonage, setup_client):
-    send_setup_code(setup_client)
+def test_tries_per_code_are_configurable(app, fake_vonage, setup_client, twofactor):
+    twofactor.send_setup_code(client=setup_client)
     right = fake_vonage.last_code(PHONE)
     assert "1 try left" in text(verify(setup_client, wrong_code(right)))
     assert "Too many wrong tries" in text(verify(setup_client, wrong_code(right)))
@@ -248,8 +241,8 @@ def test_tries_per_code_are_configurable(app, fake_vonage, setup_client):
 
 
 @pytest.mark.parametrize("raw", ["12345", "1234567", "abcdef", "١٢٣٤٥٦", "１２３４５６", "12.345", ""])
-def test_input_that_is_not_six_digits_is_refused_without_using_a_try(app, fake_vonage, setup_client, raw):
-    send_setup_code(setup_client)
+def test_input_that_is_not_six_digits_is_refused_without_using_a_try(app, fake_vonage, setup_client, raw, twofactor):
+    twofactor.send_setup_code(client=setup_client)
     response = verify(setup_client, raw)
     assert response.status_code == 422 and "Enter the 6-digit code from the text message." in text(response)
     (row,) = code_rows(app, setup_client.user_id)
@@ -258,29 +251,29 @@ def test_input_that_is_not_six_digits_is_refused_without_using_a_try(app, fake_v
 
 
 @pytest.mark.parametrize("shape", ["{a} {b}", "{a}-{b}", "  {a}{b}  ", "{a}\u00a0{b}", "{c1} {c2} {c3}"])
-def test_spaces_and_dashes_in_the_code_are_fine(app, fake_vonage, setup_client, shape):
-    send_setup_code(setup_client)
+def test_spaces_and_dashes_in_the_code_are_fine(app, fake_vonage, setup_client, shape, twofactor):
+    twofactor.send_setup_code(client=setup_client)
     code = fake_vonage.last_code(PHONE)
     typed = shape.format(a=code[:3], b=code[3:], c1=code[:2], c2=code[2:4], c3=code[4:])
     assert verify(setup_client, typed).status_code == 200
     assert user(app, setup_client.user_id).phone_e164 == PHONE
 
 
-def test_spaces_and_dashes_work_at_sign_in(app, fake_vonage):
-    make_user(app, phone=PHONE)
-    pending = begin_sign_in(app)
+def test_spaces_and_dashes_work_at_sign_in(app, fake_vonage, auth, twofactor):
+    auth.make_user(phone=PHONE)
+    pending = twofactor.begin_sign_in()
     code = fake_vonage.last_code(PHONE)
-    assert answer_code(pending, f"{code[:3]}-{code[3:]}").status_code == 303
+    assert twofactor.answer_code(f"{code[:3]}-{code[3:]}", client=pending).status_code == 303
 
 
 # ---------------------------------------------------------------- resend
 
 
-def test_resend_makes_a_new_code_and_kills_the_old(app, fake_vonage, setup_client, clock):
+def test_resend_makes_a_new_code_and_kills_the_old(app, fake_vonage, setup_client, clock, twofactor):
     from app.security import codes
     from app.security.audit import SYSTEM
 
-    send_setup_code(setup_client)
+    twofactor.send_setup_code(client=setup_client)
     old = fake_vonage.last_code(PHONE)
     (old_row,) = code_rows(app, setup_client.user_id)
     clock.shift(30)
@@ -300,8 +293,8 @@ def test_resend_makes_a_new_code_and_kills_the_old(app, fake_vonage, setup_clien
 
 
 @pytest.mark.parametrize(("wait", "allowed"), [(29, False), (30, True)])
-def test_resend_cooldown_is_thirty_seconds(app, fake_vonage, setup_client, clock, wait, allowed):
-    sent = send_setup_code(setup_client)
+def test_resend_cooldown_is_thirty_seconds(app, fake_vonage, setup_client, clock, wait, allowed, twofactor):
+    sent = twofactor.send_setup_code(client=setup_client)
     assert 'data-cooldown="30"' in text(sent) and "You can ask for a new code in" in text(sent)
     clock.shift(wait)
     response = resend(setup_client)
@@ -314,27 +307,27 @@ def test_resend_cooldown_is_thirty_seconds(app, fake_vonage, setup_client, clock
     assert len(fake_vonage.requests) == 1
 
 
-def test_resend_button_shows_the_time_left(app, fake_vonage, setup_client, clock):
-    send_setup_code(setup_client)
+def test_resend_button_shows_the_time_left(app, fake_vonage, setup_client, clock, twofactor):
+    twofactor.send_setup_code(client=setup_client)
     clock.shift(10)
     page = text(setup_client.get("/account/two-factor"))
     assert 'data-cooldown="20"' in page and '<span data-countdown="20">20</span>' in page
 
 
-def test_sign_in_resend_cooldown(app, fake_vonage, clock):
-    make_user(app, phone=PHONE)
-    pending = begin_sign_in(app)
+def test_sign_in_resend_cooldown(app, fake_vonage, clock, auth, twofactor):
+    auth.make_user(phone=PHONE)
+    pending = twofactor.begin_sign_in()
     clock.shift(29)
     early = pending.post(SIGNIN_RESEND, headers=htmx())
     assert early.status_code == 429 and "Please wait 1 second" in text(early)
     assert len(fake_vonage.requests) == 1
     # The code already texted still works.
-    assert answer_code(pending, fake_vonage.last_code(PHONE)).status_code == 303
+    assert twofactor.answer_code(fake_vonage.last_code(PHONE), client=pending).status_code == 303
 
 
 @pytest.mark.settings(CODE_RESEND_COOLDOWN_SECONDS=60)
-def test_resend_cooldown_is_configurable(app, fake_vonage, setup_client, clock):
-    send_setup_code(setup_client)
+def test_resend_cooldown_is_configurable(app, fake_vonage, setup_client, clock, twofactor):
+    twofactor.send_setup_code(client=setup_client)
     clock.shift(59)
     assert resend(setup_client).status_code == 429
     clock.shift(1)
@@ -345,8 +338,8 @@ def test_resend_cooldown_is_configurable(app, fake_vonage, setup_client, clock):
 
 
 @pytest.mark.settings(SMS_MAX_PER_USER_PER_HOUR=5, SMS_MAX_PER_NUMBER_PER_HOUR=5)
-def test_at_most_five_codes_per_user_per_hour(app, fake_vonage, setup_client, clock):
-    send_setup_code(setup_client)
+def test_at_most_five_codes_per_user_per_hour(app, fake_vonage, setup_client, clock, twofactor):
+    twofactor.send_setup_code(client=setup_client)
     for _ in range(4):
         clock.shift(30)
         assert resend(setup_client).status_code == 200
@@ -374,17 +367,17 @@ def test_at_most_five_codes_per_user_per_hour(app, fake_vonage, setup_client, cl
 
 
 @pytest.mark.settings(SMS_MAX_PER_USER_PER_HOUR=5, SMS_MAX_PER_NUMBER_PER_HOUR=5)
-def test_the_user_cap_spans_every_flow(app, fake_vonage, clock):
-    uid = make_user(app, phone=PHONE)
+def test_the_user_cap_spans_every_flow(app, fake_vonage, clock, auth):
+    uid = auth.make_user(phone=PHONE)
     signed = client_with_agent(app)
-    sign_in_fully(signed, fake_vonage, phone=PHONE)
+    auth.sign_in_fully(phone=PHONE, client=signed)
     for _ in range(4):
         clock.shift(30)
         assert signed.post(NUMBER, data={"country": "US", "phone": OTHER_PHONE}).status_code == 303
     assert len(fake_vonage.requests) == 5
     # A sign-in elsewhere now gets no text, a clear message, and no way around the cap.
     pending = client_with_agent(app)
-    response = sign_in(pending)
+    response = auth.sign_in(client=pending)
     assert redirects_to(response, SIGNIN_VERIFY)
     page = text(pending.get(SIGNIN_VERIFY))
     assert "Too many codes were sent. Try again in" in page
@@ -393,25 +386,25 @@ def test_the_user_cap_spans_every_flow(app, fake_vonage, clock):
 
 
 @pytest.mark.settings(SMS_MAX_PER_USER_PER_HOUR=5, SMS_MAX_PER_NUMBER_PER_HOUR=5)
-def test_at_most_five_codes_per_number_per_hour(app, fake_vonage):
+def test_at_most_five_codes_per_number_per_hour(app, fake_vonage, auth, twofactor):
     browsers = []
     for n in range(6):
-        make_user(app, f"p{n}@example.com")
+        auth.make_user(f"p{n}@example.com")
         signed = client_with_agent(app)
-        sign_in_fully(signed, fake_vonage, f"p{n}@example.com")
+        auth.sign_in_fully(f"p{n}@example.com", client=signed)
         browsers.append(signed)
     for signed in browsers[:5]:
-        assert send_setup_code(signed, as_htmx=True).status_code == 200
-    capped = send_setup_code(browsers[5], as_htmx=True)
+        assert twofactor.send_setup_code(as_htmx=True, client=signed).status_code == 200
+    capped = twofactor.send_setup_code(as_htmx=True, client=browsers[5])
     assert capped.status_code == 429 and "Too many codes were sent. Try again in 60 minutes." in text(capped)
     assert len(fake_vonage.requests) == 5
     # Another number is not capped.
-    assert send_setup_code(browsers[5], "201-555-0199", as_htmx=True).status_code == 200
+    assert twofactor.send_setup_code("201-555-0199", as_htmx=True, client=browsers[5]).status_code == 200
 
 
 @pytest.mark.settings(SMS_MAX_PER_USER_PER_HOUR=2)
-def test_hourly_cap_is_configurable(app, fake_vonage, setup_client, clock):
-    send_setup_code(setup_client)
+def test_hourly_cap_is_configurable(app, fake_vonage, setup_client, clock, twofactor):
+    twofactor.send_setup_code(client=setup_client)
     clock.shift(30)
     assert resend(setup_client).status_code == 200
     clock.shift(30)
@@ -422,8 +415,8 @@ def test_hourly_cap_is_configurable(app, fake_vonage, setup_client, clock):
 # ---------------------------------------------------------------- failures across resends
 
 
-def test_failures_do_not_reset_on_resend(app, fake_vonage, setup_client, clock):
-    send_setup_code(setup_client)
+def test_failures_do_not_reset_on_resend(app, fake_vonage, setup_client, clock, twofactor):
+    twofactor.send_setup_code(client=setup_client)
     for _ in range(3):
         verify(setup_client, wrong_code(fake_vonage.last_code(PHONE)))
     assert user(app, setup_client.user_id).consecutive_code_failures == 3
@@ -437,8 +430,8 @@ def test_failures_do_not_reset_on_resend(app, fake_vonage, setup_client, clock):
 
 
 @pytest.mark.settings(CODE_FAILURE_CAP=6)
-def test_account_wide_failure_cap_holds_across_resends(app, fake_vonage, setup_client, clock):
-    send_setup_code(setup_client)
+def test_account_wide_failure_cap_holds_across_resends(app, fake_vonage, setup_client, clock, twofactor):
+    twofactor.send_setup_code(client=setup_client)
     for _ in range(5):
         verify(setup_client, wrong_code(fake_vonage.last_code(PHONE)))
     clock.shift(30)
@@ -453,11 +446,11 @@ def test_account_wide_failure_cap_holds_across_resends(app, fake_vonage, setup_c
 # ---------------------------------------------------------------- purpose
 
 
-def test_a_code_only_works_for_its_own_purpose(app, fake_vonage):
+def test_a_code_only_works_for_its_own_purpose(app, fake_vonage, auth):
     from app.security import codes
     from app.security.audit import SYSTEM
 
-    uid = make_user(app, phone=PHONE)
+    uid = auth.make_user(phone=PHONE)
     issued = {}
     for purpose, phone in ((codes.SETUP, OTHER_PHONE), (codes.SIGN_IN, PHONE), (codes.NUMBER_CHANGE, OTHER_PHONE)):
         with app.app_context():
@@ -474,32 +467,32 @@ def test_a_code_only_works_for_its_own_purpose(app, fake_vonage):
         assert used.consumed_at is not None, purpose
 
 
-def test_a_number_change_code_does_not_work_at_sign_in(app, fake_vonage, clock):
-    uid = make_user(app, phone=PHONE)
+def test_a_number_change_code_does_not_work_at_sign_in(app, fake_vonage, clock, auth, twofactor):
+    uid = auth.make_user(phone=PHONE)
     signed = client_with_agent(app)
-    sign_in_fully(signed, fake_vonage, phone=PHONE)
+    auth.sign_in_fully(phone=PHONE, client=signed)
     clock.shift(30)
-    pending = begin_sign_in(app)
+    pending = twofactor.begin_sign_in()
     signed.post(NUMBER, data={"country": "US", "phone": PHONE_NATIONAL.replace("0123", "0188")})
     change_code = fake_vonage.last_code(OTHER_PHONE)
     sign_in_code = fake_vonage.last_code(PHONE)
     if change_code != sign_in_code:
-        refused = answer_code(pending, change_code)
+        refused = twofactor.answer_code(change_code, client=pending)
         assert refused.status_code == 422 and "That code isn't right." in text(refused)
         assert not signed_in(pending)
-    assert answer_code(pending, sign_in_code).status_code == 303
+    assert twofactor.answer_code(sign_in_code, client=pending).status_code == 303
     # And the sign-in code does not confirm the new number.
     if change_code != sign_in_code:
         assert signed.post(VERIFY, data={"code": sign_in_code}).status_code == 422
     assert user(app, uid).phone_e164 == PHONE
 
 
-def test_a_code_is_bound_to_its_user(app, fake_vonage):
+def test_a_code_is_bound_to_its_user(app, fake_vonage, auth):
     from app.security import codes
     from app.security.audit import SYSTEM
 
-    a = make_user(app, phone=PHONE)
-    b = make_user(app, "second@example.com", phone=OTHER_PHONE)
+    a = auth.make_user(phone=PHONE)
+    b = auth.make_user("second@example.com", phone=OTHER_PHONE)
     with app.app_context():
         code_id = codes.send_code(load_user(a), codes.SIGN_IN, PHONE, SYSTEM, "localhost").id
     plain = fake_vonage.last_code(PHONE)
@@ -510,8 +503,8 @@ def test_a_code_is_bound_to_its_user(app, fake_vonage):
 # ---------------------------------------------------------------- the text message
 
 
-def test_sms_text_is_exactly_as_specified(app, fake_vonage, setup_client):
-    send_setup_code(setup_client)
+def test_sms_text_is_exactly_as_specified(app, fake_vonage, setup_client, twofactor):
+    twofactor.send_setup_code(client=setup_client)
     (message,) = fake_vonage.messages
     code = fake_vonage.last_code(PHONE)
     assert message["text"] == (
@@ -522,8 +515,8 @@ def test_sms_text_is_exactly_as_specified(app, fake_vonage, setup_client):
 
 
 @pytest.mark.settings(APP_NAME="Clinic Portal", VONAGE_SMS_FROM="Clinic", PUBLIC_URL="https://records.example.org:8443")
-def test_sms_names_the_app_and_the_host_without_its_port(app, fake_vonage):
-    make_user(app, phone=PHONE)
+def test_sms_names_the_app_and_the_host_without_its_port(app, fake_vonage, auth):
+    auth.make_user(phone=PHONE)
     pending = client_with_agent(app)
     pending.post("/signin", data={"email": "patient@example.com", "password": "Blue-Kettle-Orbit-42"})
     (message,) = fake_vonage.messages
@@ -533,12 +526,12 @@ def test_sms_names_the_app_and_the_host_without_its_port(app, fake_vonage):
     assert message["from"] == "Clinic"
 
 
-def test_cancelled_flow_code_is_revoked(client, app, fake_vonage):
+def test_cancelled_flow_code_is_revoked(client, app, fake_vonage, auth):
     """Use a different number: the abandoned setup code can no longer turn 2FA on."""
-    from tests.support import PHONE, PHONE_NATIONAL, make_user, sign_in_fully
+    from tests.support import PHONE, PHONE_NATIONAL
 
-    make_user(app)
-    sign_in_fully(client, fake_vonage)
+    auth.make_user()
+    auth.sign_in_fully()
     client.post("/account/two-factor/setup", data={"country": "US", "phone": PHONE_NATIONAL})
     code = fake_vonage.last_code(PHONE)
     client.post("/account/two-factor/cancel")

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from tests.support import PASSWORD, PHONE, csrf_token, htmx, make_user
+from tests.support import PASSWORD, PHONE, csrf_token, htmx
 from tests.twofactor_helpers import (
     SIGNIN_RESEND, SIGNIN_VERIFY, TWO_FACTOR, client_with_agent, device_rows, signed_in, user,
 )
@@ -63,15 +63,15 @@ def test_sign_up_with_token_works(client, app):
     assert user_count(app) == 1
 
 
-def test_sign_in_without_token_is_refused(client, app):
-    make_user(app)
+def test_sign_in_without_token_is_refused(client, app, auth):
+    auth.make_user()
     csrf_token(client, "/signin")
     assert_csrf_refused(client.post("/signin", data={"email": "patient@example.com", "password": PASSWORD}))
     assert client.get("/account").status_code == 303
 
 
-def test_password_change_without_token_changes_nothing(client, app):
-    make_user(app)
+def test_password_change_without_token_changes_nothing(client, app, auth):
+    auth.make_user()
     sign_in_with_token(client)
     response = client.post("/account/password", data={"current": PASSWORD, "new": NEW_PASSWORD,
                                                       "confirm": NEW_PASSWORD})
@@ -81,8 +81,8 @@ def test_password_change_without_token_changes_nothing(client, app):
     assert client.get("/account").status_code == 200  # and this session was not ended
 
 
-def test_password_change_with_wrong_token_changes_nothing(client, app):
-    make_user(app)
+def test_password_change_with_wrong_token_changes_nothing(client, app, auth):
+    auth.make_user()
     sign_in_with_token(client)
     good = csrf_token(client, "/account/password")
     for bad in ("", "not-a-token", good[:-2] + ("xx" if not good.endswith("xx") else "yy")):
@@ -92,8 +92,8 @@ def test_password_change_with_wrong_token_changes_nothing(client, app):
     sign_in_with_token(app.test_client())
 
 
-def test_token_from_another_session_is_refused(client, app):
-    make_user(app)
+def test_token_from_another_session_is_refused(client, app, auth):
+    auth.make_user()
     sign_in_with_token(client)
     attacker = app.test_client()
     foreign = csrf_token(attacker, "/signin")
@@ -102,8 +102,8 @@ def test_token_from_another_session_is_refused(client, app):
     assert_csrf_refused(response)
 
 
-def test_token_from_before_sign_in_dies_with_that_session(client, app):
-    make_user(app)
+def test_token_from_before_sign_in_dies_with_that_session(client, app, auth):
+    auth.make_user()
     before = csrf_token(client, "/signin")
     client.post("/signin", data={"email": "patient@example.com", "password": PASSWORD, "csrf_token": before})
     response = client.post("/account/password", data={"current": PASSWORD, "new": NEW_PASSWORD,
@@ -111,15 +111,15 @@ def test_token_from_before_sign_in_dies_with_that_session(client, app):
     assert_csrf_refused(response)
 
 
-def test_sign_out_without_token_keeps_the_session(client, app):
-    make_user(app)
+def test_sign_out_without_token_keeps_the_session(client, app, auth):
+    auth.make_user()
     sign_in_with_token(client)
     assert_csrf_refused(client.post("/signout"))
     assert client.get("/account").status_code == 200
 
 
-def test_htmx_request_with_the_header_works(client, app):
-    make_user(app)
+def test_htmx_request_with_the_header_works(client, app, auth):
+    auth.make_user()
     token = csrf_token(client, "/signin")
     response = client.post("/signin", data={"email": "patient@example.com", "password": PASSWORD},
                            headers=htmx(**{"X-CSRFToken": token}))
@@ -134,8 +134,8 @@ def test_htmx_request_with_the_header_works(client, app):
     assert urlsplit(response.headers["HX-Redirect"]).path == "/account"
 
 
-def test_htmx_request_with_a_wrong_header_gets_a_400_alert(client, app):
-    make_user(app)
+def test_htmx_request_with_a_wrong_header_gets_a_400_alert(client, app, auth):
+    auth.make_user()
     csrf_token(client, "/signin")
     response = client.post("/signin", data={"email": "patient@example.com", "password": PASSWORD},
                            headers=htmx(**{"X-CSRFToken": "forged"}))
@@ -165,8 +165,8 @@ def sign_in_with_code_and_token(browser, fake_vonage, *, trust=False):
     assert response.status_code == 303, response.get_data(as_text=True)[:300]
 
 
-def test_two_factor_changes_without_a_token_are_refused_and_change_nothing(app, fake_vonage):
-    uid = make_user(app, phone=PHONE)
+def test_two_factor_changes_without_a_token_are_refused_and_change_nothing(app, fake_vonage, auth):
+    uid = auth.make_user(phone=PHONE)
     browser = client_with_agent(app)
     sign_in_with_code_and_token(browser, fake_vonage, trust=True)
     (device,) = device_rows(app, uid)
@@ -192,8 +192,8 @@ def test_two_factor_changes_without_a_token_are_refused_and_change_nothing(app, 
     assert signed_in(browser)
 
 
-def test_the_htmx_header_token_works(app, fake_vonage):
-    uid = make_user(app, phone=PHONE)
+def test_the_htmx_header_token_works(app, fake_vonage, auth):
+    uid = auth.make_user(phone=PHONE)
     browser = client_with_agent(app)
     sign_in_with_code_and_token(browser, fake_vonage)
     token = csrf_token(browser, TWO_FACTOR)
@@ -202,8 +202,8 @@ def test_the_htmx_header_token_works(app, fake_vonage):
     assert user(app, uid).phone_e164 is None
 
 
-def test_pending_sign_in_posts_need_the_token(app, fake_vonage):
-    make_user(app, phone=PHONE)
+def test_pending_sign_in_posts_need_the_token(app, fake_vonage, auth):
+    auth.make_user(phone=PHONE)
     browser = client_with_agent(app)
     token = csrf_token(browser, "/signin")
     browser.post("/signin", data={"email": "patient@example.com", "password": PASSWORD, "csrf_token": token})

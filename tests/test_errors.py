@@ -6,7 +6,7 @@ import pytest
 from flask import abort
 from sqlalchemy.exc import OperationalError
 
-from tests.support import PASSWORD, htmx, make_user
+from tests.support import PASSWORD, htmx
 
 SECRET_DETAIL = "internal detail nobody should see"
 
@@ -66,8 +66,8 @@ def test_wrong_method_is_405(client):
     assert "POST" in response.headers["Allow"]
 
 
-def test_oversized_body_is_413(client, app):
-    make_user(app)
+def test_oversized_body_is_413(client, app, auth):
+    auth.make_user()
     response = client.post("/signin", data={"email": "patient@example.com", "password": PASSWORD,
                                             "padding": "x" * (64 * 1024 + 1)})
     assert_clean_error_page(response, 413, "Too much data")

@@ -4,9 +4,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from tests.support import (
-    PASSWORD, PHONE, PHONE_NATIONAL, csrf_token, htmx, make_user, sign_in, sign_in_fully,
-)
+from tests.support import PASSWORD, PHONE, PHONE_NATIONAL, csrf_token, htmx
 from tests.private_redis import PrivateRedis
 
 UNAVAILABLE = "Temporarily unavailable"
@@ -56,12 +54,13 @@ def assert_clear_503(response):
 
 # ------------------------------------------------------------------ Redis outages
 
-def test_redis_stopped_mid_challenge_answers_503_writes_nothing_and_resumes(app_factory, redis_server, fake_vonage):
+def test_redis_stopped_mid_challenge_answers_503_writes_nothing_and_resumes(app_factory, redis_server, fake_vonage,
+                                                                            auth):
     app = app_factory(SESSION_TYPE="redis", SESSION_REDIS_URL=redis_server.url, SESSION_KEY_PREFIX="session:",
                       PROPAGATE_EXCEPTIONS=False)
-    make_user(app, phone=PHONE)
+    auth.make_user(phone=PHONE, app=app)
     browser = app.test_client()
-    assert sign_in(browser).headers["Location"].endswith("/signin/verify")
+    assert auth.sign_in(client=browser).headers["Location"].endswith("/signin/verify")
     code = fake_vonage.last_code(PHONE)
     before, texts = row_counts(app), len(fake_vonage.messages)
 
@@ -88,10 +87,10 @@ def test_redis_stopped_mid_challenge_answers_503_writes_nothing_and_resumes(app_
     assert newcomer.get("/signin").status_code == 200
 
 
-def test_redis_stopped_with_csrf_on_answers_503_not_form_expired(app_factory, redis_server, fake_vonage):
+def test_redis_stopped_with_csrf_on_answers_503_not_form_expired(app_factory, redis_server, fake_vonage, auth):
     app = app_factory(SESSION_TYPE="redis", SESSION_REDIS_URL=redis_server.url, SESSION_KEY_PREFIX="session:",
                       WTF_CSRF_ENABLED=True, PROPAGATE_EXCEPTIONS=False)
-    make_user(app, phone=PHONE)
+    auth.make_user(phone=PHONE, app=app)
     browser = app.test_client()
     token = csrf_token(browser)
     before = row_counts(app)
@@ -106,17 +105,17 @@ def test_redis_stopped_with_csrf_on_answers_503_not_form_expired(app_factory, re
     assert response.status_code == 303 and response.headers["Location"].endswith("/signin/verify")
 
 
-def test_rate_limit_storage_down_answers_503_and_resumes(app_factory, redis_server, fake_vonage):
+def test_rate_limit_storage_down_answers_503_and_resumes(app_factory, redis_server, fake_vonage, auth):
     app = app_factory(SESSION_TYPE="cachelib", RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=redis_server.url,
                       PROPAGATE_EXCEPTIONS=False)
-    make_user(app)
+    auth.make_user(app=app)
     browser = app.test_client()
     before = row_counts(app)
     redis_server.stop()
-    assert_clear_503(sign_in(browser))
+    assert_clear_503(auth.sign_in(client=browser))
     assert row_counts(app) == before  # not even a failed-sign-in audit row
     redis_server.start()
-    response = sign_in(browser)
+    response = auth.sign_in(client=browser)
     assert response.status_code == 303 and response.headers["Location"].endswith("/account")
 
 
@@ -138,9 +137,9 @@ def fail_on_event(monkeypatch, event_type: str) -> None:
     monkeypatch.setattr(audit, "record", record)
 
 
-def test_database_error_while_finishing_sign_in_rolls_back(app, client, fake_vonage, monkeypatch):
-    make_user(app, phone=PHONE)
-    assert sign_in(client).headers["Location"].endswith("/signin/verify")
+def test_database_error_while_finishing_sign_in_rolls_back(app, client, fake_vonage, monkeypatch, auth):
+    auth.make_user(phone=PHONE)
+    assert auth.sign_in().headers["Location"].endswith("/signin/verify")
     code = fake_vonage.last_code(PHONE)
     before = row_counts(app)
     with monkeypatch.context() as patch:
@@ -173,11 +172,11 @@ def test_database_error_during_sign_up_leaves_no_account(app, client, monkeypatc
     assert response.status_code == 303 and user_row(app, "new@example.com") is not None
 
 
-def test_database_error_while_turning_on_two_factor_rolls_back(app, client, fake_vonage, monkeypatch):
+def test_database_error_while_turning_on_two_factor_rolls_back(app, client, fake_vonage, monkeypatch, auth):
     from app.security import audit
 
-    make_user(app)
-    sign_in_fully(client, fake_vonage)
+    auth.make_user()
+    auth.sign_in_fully()
     response = client.post("/account/two-factor/setup", data={"country": "US", "phone": PHONE_NATIONAL})
     assert response.status_code == 303
     code = fake_vonage.last_code(PHONE)

@@ -5,7 +5,6 @@ import shutil
 
 import pytest
 
-from tests.support import make_user, sign_in_fully
 from tests.private_redis import PrivateRedis, free_port
 
 
@@ -23,19 +22,19 @@ def test_healthy_answers_json_200_without_auth_or_cookie(client, app):
     assert response.headers["Cache-Control"] == "no-store"
 
 
-def test_healthz_answers_during_a_pending_sign_in(client, app, fake_vonage):
-    from tests.support import PHONE, sign_in
+def test_healthz_answers_during_a_pending_sign_in(client, app, fake_vonage, auth):
+    from tests.support import PHONE
 
-    make_user(app, phone=PHONE)
-    assert sign_in(client).headers["Location"].endswith("/signin/verify")
+    auth.make_user(phone=PHONE)
+    assert auth.sign_in().headers["Location"].endswith("/signin/verify")
     response = client.get("/healthz")
     # The pending-sign-in gate sends every other page to /signin/verify.
     assert response.status_code == 200 and response.get_json()["status"] == "ok"
 
 
-def test_healthz_needs_no_sign_in_but_works_for_signed_in_people(client, app, fake_vonage):
-    make_user(app)
-    sign_in_fully(client, fake_vonage)
+def test_healthz_needs_no_sign_in_but_works_for_signed_in_people(client, app, fake_vonage, auth):
+    auth.make_user()
+    auth.sign_in_fully()
     response = client.get("/healthz")
     assert response.status_code == 200 and response.get_json()["checks"]["sessions"] == "ok"
 

@@ -5,12 +5,9 @@ import re
 
 import pytest
 
-from tests.support import OTHER_PHONE, PASSWORD, PHONE, htmx, make_user, sign_in, sign_in_fully
-from tests.twofactor_helpers import (
-    DISABLE, FIREFOX_WINDOWS, NUMBER, RESEND, SIGNIN_RESEND, TWO_FACTOR, answer_code, begin_sign_in,
-    client_with_agent, device_rows, event_rows, send_setup_code, signed_in, text, trust_token,
-    trusted_browser, turn_on, wrong_code,
-)
+from tests.support import OTHER_PHONE, PASSWORD, PHONE
+from tests.twofactor_helpers import (DISABLE, FIREFOX_WINDOWS, NUMBER, RESEND, SIGNIN_RESEND, client_with_agent,
+                                     event_rows, text, wrong_code)
 
 NUMBER_FORMS = [
     PHONE, PHONE.lstrip("+"), "2015550123", "201-555-0123", "(201) 555-0123", "201 555 0123",
@@ -43,27 +40,27 @@ def assert_no_secrets(haystack: str, codes: set[str]) -> None:
         assert number not in haystack, f"number {number} leaked"
 
 
-def run_every_flow(app, fake_vonage, clock):
+def run_every_flow(auth, twofactor, app, fake_vonage, clock):
     """Set up, sign in with a code (a wrong one first), resend, change number, disable, a failed send."""
-    make_user(app)
+    auth.make_user(app=app)
     this = client_with_agent(app)
-    sign_in_fully(this, fake_vonage)
-    send_setup_code(this, "(201) 555-0123")
+    auth.sign_in_fully(client=this)
+    twofactor.send_setup_code("(201) 555-0123", client=this)
     this.post("/account/two-factor/verify", data={"code": wrong_code(fake_vonage.last_code(PHONE))})
     this.post("/account/two-factor/verify", data={"code": fake_vonage.last_code(PHONE)})
 
-    other = begin_sign_in(app, user_agent=FIREFOX_WINDOWS)
-    answer_code(other, wrong_code(fake_vonage.last_code(PHONE)))
+    other = twofactor.begin_sign_in(user_agent=FIREFOX_WINDOWS, app=app)
+    twofactor.answer_code(wrong_code(fake_vonage.last_code(PHONE)), client=other)
     clock.shift(30)
     other.post(SIGNIN_RESEND)
-    assert answer_code(other, fake_vonage.last_code(PHONE), trust=True).status_code == 303
+    assert twofactor.answer_code(fake_vonage.last_code(PHONE), trust=True, client=other).status_code == 303
 
     this.post(NUMBER, data={"country": "US", "phone": "201 555 0188"})
     this.post("/account/two-factor/verify", data={"code": fake_vonage.last_code(OTHER_PHONE)})
     fake_vonage.failure = "29"
     other.post("/signout")
     clock.shift(31)
-    sign_in(other)
+    auth.sign_in(client=other)
     other.post("/signin/cancel")
     fake_vonage.failure = None
     assert this.post(DISABLE).status_code == 303
@@ -72,8 +69,8 @@ def run_every_flow(app, fake_vonage, clock):
 
 @pytest.mark.parametrize("log_json", [pytest.param(False, marks=pytest.mark.settings(LOG_JSON=False)),
                                       pytest.param(True, marks=pytest.mark.settings(LOG_JSON=True))])
-def test_full_flows_log_no_code_and_no_number(app, fake_vonage, all_logs, clock, log_json):
-    run_every_flow(app, fake_vonage, clock)
+def test_full_flows_log_no_code_and_no_number(app, fake_vonage, all_logs, clock, log_json, auth, twofactor):
+    run_every_flow(auth, twofactor, app, fake_vonage, clock)
     logged = all_logs.text
     # The capture really ran at DEBUG and saw the SMS traffic and the security events.
     assert "security event" in logged or '"event": ' in logged
@@ -86,8 +83,8 @@ def test_full_flows_log_no_code_and_no_number(app, fake_vonage, all_logs, clock,
         assert_no_secrets(repr(record.args) + repr(record.__dict__.get("extra", "")), every_code(fake_vonage))
 
 
-def test_audit_rows_hold_no_code_and_no_number(app, fake_vonage, clock):
-    run_every_flow(app, fake_vonage, clock)
+def test_audit_rows_hold_no_code_and_no_number(app, fake_vonage, clock, auth, twofactor):
+    run_every_flow(auth, twofactor, app, fake_vonage, clock)
     rows = event_rows(app)
     assert len(rows) > 10
     stored = "\n".join(f"{r.type} {r.details} {r.subject} {r.user_agent} {r.ip}" for r in rows)
@@ -121,12 +118,12 @@ ISSUE_EVENTS = {
 }
 
 
-def test_every_security_event_of_the_issue_is_recorded(app, fake_vonage, clock):
-    uid = make_user(app)
+def test_every_security_event_of_the_issue_is_recorded(app, fake_vonage, clock, auth, twofactor):
+    uid = auth.make_user()
     this = client_with_agent(app)
-    assert sign_in(this, password="Not-The-Password-99").status_code == 422
-    sign_in_fully(this, fake_vonage)
-    send_setup_code(this)
+    assert auth.sign_in(password="Not-The-Password-99", client=this).status_code == 422
+    auth.sign_in_fully(client=this)
+    twofactor.send_setup_code(client=this)
     for _ in range(5):
         this.post("/account/two-factor/verify", data={"code": wrong_code(fake_vonage.last_code(PHONE))})
     clock.shift(30)
@@ -134,15 +131,15 @@ def test_every_security_event_of_the_issue_is_recorded(app, fake_vonage, clock):
     turn_on_code = fake_vonage.last_code(PHONE)
     assert "Two-factor authentication is on." in text(this.post("/account/two-factor/verify",
                                                                 data={"code": turn_on_code}))
-    other = trusted_browser(app, fake_vonage, clock, user_agent=FIREFOX_WINDOWS)
+    other = twofactor.trusted_browser(user_agent=FIREFOX_WINDOWS)
     other.post("/signout")  # before the number change, which ends every other session
     this.post(NUMBER, data={"country": "US", "phone": OTHER_PHONE})
     this.post("/account/two-factor/verify", data={"code": fake_vonage.last_code(OTHER_PHONE)})
     this.post("/signout/completely")
-    sign_in(this)
+    auth.sign_in(client=this)
     this.post("/signin/cancel")
     clock.shift(31)
-    sign_in_fully(this, fake_vonage, phone=OTHER_PHONE)
+    auth.sign_in_fully(phone=OTHER_PHONE, client=this)
     this.post("/account/password", data={"current": PASSWORD, "new": "Violet-Harbor-Lantern-77",
                                          "confirm": "Violet-Harbor-Lantern-77"})
     assert this.post(DISABLE).status_code == 303

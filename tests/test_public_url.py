@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.support import PASSWORD, PHONE, US_SENDER, build_app, make_user
+from tests.support import PASSWORD, PHONE, US_SENDER, build_app
 
 PUBLIC = {"PUBLIC_URL": "https://records.example.org"}
 HUGE_HOST = "a" * 60 + "." + ".".join(["b" * 60] * 132) + ".example"  # over 8 KB
@@ -15,8 +15,8 @@ def the_text(fake_vonage) -> str:
 
 
 @pytest.mark.settings(**PUBLIC)
-def test_a_phishing_host_is_not_written_into_the_sms(app, client, fake_vonage):
-    make_user(app, phone=PHONE)
+def test_a_phishing_host_is_not_written_into_the_sms(app, client, fake_vonage, auth):
+    auth.make_user(phone=PHONE)
     response = client.post("/signin", data=SIGN_IN, headers={"Host": "evil-phish.example"})
     assert response.status_code == 303
     text = the_text(fake_vonage)
@@ -25,8 +25,8 @@ def test_a_phishing_host_is_not_written_into_the_sms(app, client, fake_vonage):
 
 
 @pytest.mark.settings(**PUBLIC)
-def test_an_8_kb_host_header_leaves_the_sms_short(app, client, fake_vonage):
-    make_user(app, phone=PHONE)
+def test_an_8_kb_host_header_leaves_the_sms_short(app, client, fake_vonage, auth):
+    auth.make_user(phone=PHONE)
     assert len(HUGE_HOST) > 8000
     response = client.post("/signin", data=SIGN_IN, headers={"Host": HUGE_HOST})
     assert response.status_code == 303
@@ -52,8 +52,8 @@ def test_production_trusts_only_the_public_host(production):
 
 @pytest.mark.parametrize("host", ["evil-phish.example", "10.0.0.7", "records.example.org.evil.example",
                                   HUGE_HOST])
-def test_production_answers_other_hosts_with_a_clean_400(production, fake_vonage, host):
-    make_user(production, phone=PHONE)
+def test_production_answers_other_hosts_with_a_clean_400(production, fake_vonage, host, auth):
+    auth.make_user(phone=PHONE, app=production)
     client = production.test_client()
     for method, path in (("GET", "/signin"), ("POST", "/signin"), ("GET", "/admin"), ("GET", "/no-such-page")):
         response = client.open(path, method=method, base_url="https://records.example.org",

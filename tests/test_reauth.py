@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.support import OTHER_PHONE, PASSWORD, PHONE, htmx, make_user, sign_in, sign_in_fully
+from tests.support import OTHER_PHONE, PASSWORD, PHONE, htmx
 from tests.twofactor_helpers import (
     DISABLE, FIREFOX_WINDOWS, NUMBER, TWO_FACTOR, VERIFY, client_with_agent, code_rows, device_rows,
     event_rows, is_partial, live_code_rows, signed_in, text, trust_token, user, wrong_code,
@@ -16,8 +16,8 @@ USED_TO_CONFIRM = "A recovery code was just used to confirm a change"
 
 
 @pytest.fixture
-def uid(app):
-    return make_user(app, phone=PHONE)
+def uid(app, auth):
+    return auth.make_user(phone=PHONE)
 
 
 @pytest.fixture
@@ -32,13 +32,13 @@ def recovery_codes(app, uid):
 
 
 @pytest.fixture
-def stale(app, fake_vonage, uid, clock):
+def stale(app, fake_vonage, uid, clock, auth):
     """A browser signed in longer ago than REAUTH_MAX_AGE_SECONDS (and another signed-in browser)."""
     browser = client_with_agent(app)
-    sign_in_fully(browser, fake_vonage, phone=PHONE)
+    auth.sign_in_fully(phone=PHONE, client=browser)
     clock.shift(31)
     browser.other = client_with_agent(app, FIREFOX_WINDOWS)
-    sign_in_fully(browser.other, fake_vonage, phone=PHONE)
+    auth.sign_in_fully(phone=PHONE, client=browser.other)
     clock.shift(app.config["REAUTH_MAX_AGE_SECONDS"] + 1)
     fake_vonage.reset()
     return browser
@@ -162,7 +162,7 @@ def test_the_confirmation_expires_with_its_pending_time(app, fake_vonage, uid, s
     assert user(app, uid).phone_e164 == PHONE
 
 
-def test_a_code_is_single_use_and_bound_to_its_purpose(app, fake_vonage, uid, stale, clock, monkeypatch):
+def test_a_code_is_single_use_and_bound_to_its_purpose(app, fake_vonage, uid, stale, clock, monkeypatch, auth):
     from app.security import codes
 
     drawn = iter([111111, 222222])
@@ -170,7 +170,7 @@ def test_a_code_is_single_use_and_bound_to_its_purpose(app, fake_vonage, uid, st
     stale.post(DISABLE, data={"password": PASSWORD})
     # A sign-in code texted to the same number can't stand in for the re-authentication code.
     clock.shift(31)
-    sign_in(client_with_agent(app))
+    auth.sign_in(client=client_with_agent(app))
     assert fake_vonage.last_code(PHONE) == "222222"
     assert stale.post(REAUTH, data={"code": "222222"}).status_code == 422
     assert stale.post(REAUTH, data={"code": "111111"}).status_code == 303
@@ -226,14 +226,14 @@ def test_a_failed_send_to_the_new_number_after_re_authentication_keeps_the_form(
 # ---------------------------------------------------------------- recovery codes
 
 
-def test_new_recovery_codes_after_the_window_need_a_second_factor(app, fake_vonage, uid, stale, recovery_codes):
+def test_new_recovery_codes_after_the_window_need_a_second_factor(app, fake_vonage, uid, stale, recovery_codes, auth):
     asked = stale.post(RECOVERY_CODES, data={"password": PASSWORD}, headers=htmx())
     assert asked.status_code == 200 and "To make new recovery codes" in text(asked)
     shown = stale.post(REAUTH, data={"method": "recovery", "recovery_code": recovery_codes[0]}, headers=htmx())
     assert shown.status_code == 200 and "Your new recovery codes are ready." in text(shown)
     # The old set is gone (including the code just used), and other sessions stay: no authenticator removed.
     again = client_with_agent(app)
-    sign_in(again)
+    auth.sign_in(client=again)
     assert again.post("/signin/recovery", data={"code": recovery_codes[1]}).status_code == 422
     assert signed_in(stale.other)
 
@@ -241,12 +241,12 @@ def test_new_recovery_codes_after_the_window_need_a_second_factor(app, fake_vona
 # ---------------------------------------------------------------- within the window
 
 
-def test_within_the_window_disable_still_ends_other_sessions(app, fake_vonage, uid, clock):
+def test_within_the_window_disable_still_ends_other_sessions(app, fake_vonage, uid, clock, auth):
     this = client_with_agent(app)
-    sign_in_fully(this, fake_vonage, phone=PHONE)
+    auth.sign_in_fully(phone=PHONE, client=this)
     clock.shift(31)
     other = client_with_agent(app, FIREFOX_WINDOWS)
-    sign_in_fully(other, fake_vonage, phone=PHONE)
+    auth.sign_in_fully(phone=PHONE, client=other)
     fake_vonage.reset()
     response = this.post(DISABLE, headers=htmx())
     assert response.status_code == 200 and "Two-factor authentication is off." in text(response)

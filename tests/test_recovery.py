@@ -9,15 +9,15 @@ from urllib.parse import quote
 import pytest
 import time_machine
 
-from tests.support import PASSWORD, PHONE, PHONE_NATIONAL, htmx, make_user, sign_in, sign_in_fully
+from tests.support import PASSWORD, PHONE, PHONE_NATIONAL, htmx
 
 CODE_RE = re.compile(r"<li><code>([2-9a-z]{4}-[2-9a-z]{4}-[2-9a-z]{4})</code></li>")
 START = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)
 
 
-def turn_on_2fa(client, fake_vonage, **headers):
+def turn_on_2fa(auth, client, fake_vonage, **headers):
     """Sign in, turn two-factor on; return the response that shows the codes."""
-    sign_in_fully(client, fake_vonage)
+    auth.sign_in_fully(client=client)
     r = client.post("/account/two-factor/setup", data={"country": "US", "phone": PHONE_NATIONAL}, headers=headers)
     assert r.status_code == (200 if headers else 303), r.get_data(as_text=True)
     r = client.post("/account/two-factor/verify", data={"code": fake_vonage.last_code(PHONE)}, headers=headers)
@@ -56,9 +56,9 @@ def db_rows(app, model, **where):
         return list(db.session.scalars(stmt))
 
 
-def test_turning_on_2fa_shows_ten_unambiguous_codes_with_tools(client, app, fake_vonage):
-    make_user(app)
-    r = turn_on_2fa(client, fake_vonage, **htmx())
+def test_turning_on_2fa_shows_ten_unambiguous_codes_with_tools(client, app, fake_vonage, auth):
+    auth.make_user()
+    r = turn_on_2fa(auth, client, fake_vonage, **htmx())
     html = r.get_data(as_text=True)
     assert "<html" not in html and "Two-factor authentication is on." in html
     codes = codes_in(html)
@@ -73,9 +73,9 @@ def test_turning_on_2fa_shows_ten_unambiguous_codes_with_tools(client, app, fake
     assert 'id="recovery-codes"' in html and "I have saved these codes" in html
 
 
-def test_finishing_needs_the_tick_and_then_the_codes_never_appear_again(client, app, fake_vonage):
-    make_user(app)
-    codes = codes_in(turn_on_2fa(client, fake_vonage, **htmx()).get_data(as_text=True))
+def test_finishing_needs_the_tick_and_then_the_codes_never_appear_again(client, app, fake_vonage, auth):
+    auth.make_user()
+    codes = codes_in(turn_on_2fa(auth, client, fake_vonage, **htmx()).get_data(as_text=True))
     r = client.post("/account/two-factor/recovery-codes/saved", data={}, headers=htmx())
     html = r.get_data(as_text=True)
     # Only the form is swapped, so the codes stay on screen above it.
@@ -101,9 +101,9 @@ def test_finishing_needs_the_tick_and_then_the_codes_never_appear_again(client, 
         assert_no_codes(response.get_data(as_text=True), codes)
 
 
-def test_without_javascript_the_flow_is_full_pages_and_a_missed_tick_never_reshows(client, app, fake_vonage):
-    make_user(app)
-    html = turn_on_2fa(client, fake_vonage).get_data(as_text=True)
+def test_without_javascript_the_flow_is_full_pages_and_a_missed_tick_never_reshows(client, app, fake_vonage, auth):
+    auth.make_user()
+    html = turn_on_2fa(auth, client, fake_vonage).get_data(as_text=True)
     assert "<html" in html
     codes = codes_in(html)
     assert len(codes) == 10
@@ -124,11 +124,11 @@ def test_without_javascript_the_flow_is_full_pages_and_a_missed_tick_never_resho
     assert "I have saved these codes" not in page and "Change phone number" in page
 
 
-def test_only_keyed_digests_are_stored(client, app, fake_vonage, tmp_path):
+def test_only_keyed_digests_are_stored(client, app, fake_vonage, tmp_path, auth):
     from app.models import RecoveryCode, SecurityEvent
 
-    make_user(app)
-    codes = codes_in(turn_on_2fa(client, fake_vonage).get_data(as_text=True))
+    auth.make_user()
+    codes = codes_in(turn_on_2fa(auth, client, fake_vonage).get_data(as_text=True))
     rows = db_rows(app, RecoveryCode)
     assert len(rows) == 10
     stored = {row.digest for row in rows}
@@ -147,12 +147,12 @@ def test_only_keyed_digests_are_stored(client, app, fake_vonage, tmp_path):
             assert_no_codes(path.read_bytes().decode("latin-1"), codes)
 
 
-def test_new_codes_need_a_recent_password_and_kill_the_old_set(client, app, fake_vonage):
+def test_new_codes_need_a_recent_password_and_kill_the_old_set(client, app, fake_vonage, auth):
     from app.models import RecoveryCode, SecurityEvent
 
-    make_user(app)
+    auth.make_user()
     with time_machine.travel(START, tick=False) as clock:
-        old = codes_in(turn_on_2fa(client, fake_vonage).get_data(as_text=True))
+        old = codes_in(turn_on_2fa(auth, client, fake_vonage).get_data(as_text=True))
         client.post("/account/two-factor/recovery-codes/saved", data={"saved": "on"})
         old_digests = {row.digest for row in db_rows(app, RecoveryCode)}
         clock.shift(timedelta(minutes=16))
@@ -181,28 +181,28 @@ def test_new_codes_need_a_recent_password_and_kill_the_old_set(client, app, fake
     assert len(generated) == 3
 
 
-def test_regenerating_needs_2fa_on(client, app, fake_vonage):
-    make_user(app)
-    sign_in_fully(client, fake_vonage)
+def test_regenerating_needs_2fa_on(client, app, fake_vonage, auth):
+    auth.make_user()
+    auth.sign_in_fully()
     r = client.post("/account/two-factor/recovery-codes", data={"password": PASSWORD}, headers=htmx())
     assert r.status_code == 422 and "Turn on two-factor authentication first." in r.get_data(as_text=True)
     assert codes_in(r.get_data(as_text=True)) == []
 
 
 @pytest.mark.parametrize("used, warned", [(7, False), (8, True), (10, True)])
-def test_banner_after_sign_in_when_fewer_than_three_remain(client, app, fake_vonage, used, warned):
+def test_banner_after_sign_in_when_fewer_than_three_remain(client, app, fake_vonage, used, warned, auth):
     from app.extensions import db
     from app.models import RecoveryCode, User, utcnow
     from app.security import recovery
     from app.security.audit import SYSTEM
 
-    uid = make_user(app, phone=PHONE)
+    uid = auth.make_user(phone=PHONE)
     with app.app_context():
         recovery.generate(db.session.get(User, uid), SYSTEM)
         for row in db.session.query(RecoveryCode).limit(used):
             row.used_at = utcnow()
         db.session.commit()
-    r = sign_in_fully(client, fake_vonage)
+    r = auth.sign_in_fully()
     landing = client.get(r.headers["Location"]).get_data(as_text=True)
     screen = client.get("/account/two-factor").get_data(as_text=True)
     left = 10 - used
@@ -215,14 +215,14 @@ def test_banner_after_sign_in_when_fewer_than_three_remain(client, app, fake_von
         assert "recovery code" not in landing.lower() and "alert-warning" not in screen
 
 
-def test_staff_reset_of_2fa_invalidates_recovery_codes(client, app, fake_vonage):
+def test_staff_reset_of_2fa_invalidates_recovery_codes(client, app, fake_vonage, auth):
     from app.extensions import db
     from app.models import RecoveryCode, User
     from app.security import recovery, twofactor
     from app.security.audit import SYSTEM
 
-    uid = make_user(app, phone=PHONE)
-    staff_id = make_user(app, email="staff@example.com", staff=True)
+    uid = auth.make_user(phone=PHONE)
+    staff_id = auth.make_user(email="staff@example.com", staff=True)
     with app.app_context():
         user = db.session.get(User, uid)
         codes = recovery.generate(user, SYSTEM)
@@ -236,19 +236,19 @@ def test_staff_reset_of_2fa_invalidates_recovery_codes(client, app, fake_vonage)
         user.phone_e164, user.phone_last4 = PHONE, PHONE[-4:]
         db.session.commit()
     other = app.test_client()
-    assert sign_in(other).headers["Location"] == "/signin/verify"
+    assert auth.sign_in(client=other).headers["Location"] == "/signin/verify"
     r = other.post("/signin/recovery", data={"code": codes[0]})
     assert r.status_code == 422 and "isn't right" in text(r)
     assert other.get("/account").status_code in (302, 303)
 
 
-def test_remaining_counts_unused_codes_only(app):
+def test_remaining_counts_unused_codes_only(app, auth):
     from app.extensions import db
     from app.models import RecoveryCode, User, utcnow
     from app.security import recovery
     from app.security.audit import SYSTEM
 
-    uid = make_user(app, phone=PHONE)
+    uid = auth.make_user(phone=PHONE)
     with app.app_context():
         user = db.session.get(User, uid)
         assert recovery.remaining(user) == 0

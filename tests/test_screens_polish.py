@@ -4,13 +4,9 @@ import re
 
 import pytest
 
-from tests.support import (
-    OTHER_PHONE, PASSWORD, PHONE, PHONE_NATIONAL, htmx, make_user, sign_in, sign_in_fully,
-)
-from tests.twofactor_helpers import (
-    DISABLE, FIREFOX_WINDOWS, NUMBER, RESEND, SETUP, SIGNIN_RESEND, SIGNIN_VERIFY, TWO_FACTOR, VERIFY,
-    begin_sign_in, client_with_agent, device_rows, text, trust_token, trusted_browser,
-)
+from tests.support import OTHER_PHONE, PASSWORD, PHONE, PHONE_NATIONAL, htmx
+from tests.twofactor_helpers import (DISABLE, FIREFOX_WINDOWS, NUMBER, RESEND, SETUP, SIGNIN_RESEND, SIGNIN_VERIFY,
+                                     TWO_FACTOR, VERIFY, client_with_agent, device_rows, text, trust_token)
 
 NEW_PASSWORD = "Violet-Harbour-Thimble-58"
 APP = "Health Records"
@@ -31,9 +27,9 @@ def alerts(response) -> str:
 
 # ---------------------------------------------------------------- sign out completely
 
-def test_sign_out_completely_confirms_on_a_page_that_needs_no_session(app, fake_vonage, clock):
-    make_user(app, phone=PHONE)
-    browser = trusted_browser(app, fake_vonage, clock)
+def test_sign_out_completely_confirms_on_a_page_that_needs_no_session(app, fake_vonage, clock, auth, twofactor):
+    auth.make_user(phone=PHONE)
+    browser = twofactor.trusted_browser()
     response = browser.post("/signout/completely")
     assert response.status_code == 303 and response.headers["Location"] == "/signed-out"
     assert response.headers["Clear-Site-Data"] == '"cookies", "storage"'
@@ -44,16 +40,16 @@ def test_sign_out_completely_confirms_on_a_page_that_needs_no_session(app, fake_
     assert title(page) == f"Signed out · {APP}" and 'id="signin-form"' in text(page)
 
 
-def test_sign_out_completely_with_htmx_is_sent_to_the_same_page(app, client, fake_vonage):
-    make_user(app)
-    sign_in_fully(client, fake_vonage)
+def test_sign_out_completely_with_htmx_is_sent_to_the_same_page(app, client, fake_vonage, auth):
+    auth.make_user()
+    auth.sign_in_fully()
     response = client.post("/signout/completely", headers=htmx())
     assert response.headers["HX-Redirect"] == "/signed-out"
 
 
-def test_the_signed_out_page_sends_a_signed_in_browser_to_its_account(app, client, fake_vonage):
-    make_user(app)
-    sign_in_fully(client, fake_vonage)
+def test_the_signed_out_page_sends_a_signed_in_browser_to_its_account(app, client, fake_vonage, auth):
+    auth.make_user()
+    auth.sign_in_fully()
     assert client.get("/signed-out").headers["Location"] == "/account"
 
 
@@ -67,8 +63,8 @@ def test_after_your_account_is_ready_the_sign_in_form_holds_the_email(client):
     assert 'value="new.person@example.com"' not in text(client.get("/signin"))  # once
 
 
-def test_a_taken_email_gets_the_same_filled_in_form(app, client):
-    make_user(app)
+def test_a_taken_email_gets_the_same_filled_in_form(app, client, auth):
+    auth.make_user()
     response = client.post("/signup", data={"email": "patient@example.com", "password": PASSWORD,
                                             "confirm": PASSWORD}, follow_redirects=True)
     assert 'name="email" type="email" value="patient@example.com"' in text(response)
@@ -86,9 +82,9 @@ def field_value(response, name: str) -> str:
     ({"current": PASSWORD, "new": PASSWORD, "confirm": PASSWORD}, ["current"], ["new", "confirm"]),
 ])
 def test_a_password_error_keeps_what_was_typed_except_what_failed(app, client, fake_vonage, form, kept, emptied,
-                                                                 as_htmx):
-    make_user(app)
-    sign_in_fully(client, fake_vonage)
+                                                                 as_htmx, auth):
+    auth.make_user()
+    auth.sign_in_fully()
     response = client.post("/account/password", data=form, headers=htmx() if as_htmx else {})
     assert response.status_code == 422
     for name in kept:
@@ -113,9 +109,9 @@ def test_a_sign_up_error_keeps_what_was_typed_except_a_password_that_failed(clie
 
 # ---------------------------------------------------------------- titles
 
-def test_every_two_factor_step_has_its_own_title(app, client, fake_vonage, clock):
-    make_user(app)
-    sign_in_fully(client, fake_vonage)
+def test_every_two_factor_step_has_its_own_title(app, client, fake_vonage, clock, auth):
+    auth.make_user()
+    auth.sign_in_fully()
     seen = {"off": title(client.get(TWO_FACTOR))}
     sent = client.post(SETUP, data={"country": "US", "phone": PHONE_NATIONAL}, headers=htmx())
     seen["verify (htmx)"] = title(sent)
@@ -140,34 +136,34 @@ def test_every_two_factor_step_has_its_own_title(app, client, fake_vonage, clock
     }
 
 
-def test_the_recovery_step_is_not_titled_verification_code(app, fake_vonage):
-    make_user(app, phone=PHONE)
-    browser = begin_sign_in(app)
+def test_the_recovery_step_is_not_titled_verification_code(app, fake_vonage, auth, twofactor):
+    auth.make_user(phone=PHONE)
+    browser = twofactor.begin_sign_in()
     assert title(browser.get(SIGNIN_VERIFY)) == f"Verification code · {APP}"
     assert title(browser.get("/signin/recovery")) == f"Use a recovery code · {APP}"
     assert title(browser.get("/signin/recovery", headers=htmx())) == f"Use a recovery code · {APP}"
 
 
-def test_titles_of_pages_showing_an_error_are_marked(app, client, fake_vonage):
-    make_user(app, phone=PHONE)
-    refused = sign_in(client, password="Not-My-Password-00")
+def test_titles_of_pages_showing_an_error_are_marked(app, client, fake_vonage, auth, twofactor):
+    auth.make_user(phone=PHONE)
+    refused = auth.sign_in(password="Not-My-Password-00")
     assert refused.status_code == 401 or refused.status_code >= 400
     assert title(refused) == f"Error: Sign in · {APP}"
-    assert title(sign_in(client, password="wrong-again", headers=htmx())) == f"Error: Sign in · {APP}"
+    assert title(auth.sign_in(password="wrong-again", headers=htmx())) == f"Error: Sign in · {APP}"
     assert title(client.get("/nowhere")) == f"Error: Page not found · {APP}"
     assert title(client.get("/signin")) == f"Sign in · {APP}"  # no error, no mark
-    browser = begin_sign_in(app)
+    browser = twofactor.begin_sign_in()
     wrong = browser.post(SIGNIN_VERIFY, data={"code": "000000"}, headers=htmx())
     assert title(wrong) == f"Error: Verification code · {APP}"
 
 
 # ---------------------------------------------------------------- stale banners
 
-def test_a_stale_banner_goes_when_the_step_changes(app, fake_vonage):
-    make_user(app, phone=PHONE)
+def test_a_stale_banner_goes_when_the_step_changes(app, fake_vonage, auth):
+    auth.make_user(phone=PHONE)
     fake_vonage.failure = "9"
     browser = client_with_agent(app)
-    sign_in(browser)
+    auth.sign_in(client=browser)
     page = browser.get(SIGNIN_VERIFY)
     assert "We couldn't send the code" in alerts(page)  # flashed by the sign-in, shown once
     fake_vonage.failure = None
@@ -176,19 +172,19 @@ def test_a_stale_banner_goes_when_the_step_changes(app, fake_vonage):
     assert alerts(step) == ""  # the banner is swapped away with the step
 
 
-def test_htmx_answers_carry_messages_flashed_for_them(app, client, fake_vonage):
-    make_user(app)
-    sign_in_fully(client, fake_vonage)
+def test_htmx_answers_carry_messages_flashed_for_them(app, client, fake_vonage, auth):
+    auth.make_user()
+    auth.sign_in_fully()
     client.post("/account/sessions/end-others")  # flashes, then redirects
     assert "You're signed out of all other sessions." in alerts(client.get(TWO_FACTOR, headers=htmx()))
 
 
 # ---------------------------------------------------------------- Post/Redirect/Get without JavaScript
 
-def test_plain_form_successes_on_the_two_factor_screen_redirect(app, fake_vonage, clock):
-    uid = make_user(app, phone=PHONE)
-    this = trusted_browser(app, fake_vonage, clock)
-    trusted_browser(app, fake_vonage, clock, user_agent=FIREFOX_WINDOWS)
+def test_plain_form_successes_on_the_two_factor_screen_redirect(app, fake_vonage, clock, auth, twofactor):
+    uid = auth.make_user(phone=PHONE)
+    this = twofactor.trusted_browser()
+    twofactor.trusted_browser(user_agent=FIREFOX_WINDOWS)
     firefox = next(d for d in device_rows(app, uid) if d.name == "Firefox on Windows")
     steps = [
         (NUMBER, {"country": "US", "phone": OTHER_PHONE}, None),
@@ -210,18 +206,18 @@ def test_plain_form_successes_on_the_two_factor_screen_redirect(app, fake_vonage
             assert notice in alerts(page), path
 
 
-def test_forget_other_browsers_redirects_too(app, fake_vonage, clock):
-    make_user(app, phone=PHONE)
-    this = trusted_browser(app, fake_vonage, clock)
-    trusted_browser(app, fake_vonage, clock, user_agent=FIREFOX_WINDOWS)
+def test_forget_other_browsers_redirects_too(app, fake_vonage, clock, auth, twofactor):
+    auth.make_user(phone=PHONE)
+    this = twofactor.trusted_browser()
+    twofactor.trusted_browser(user_agent=FIREFOX_WINDOWS)
     response = this.post(TWO_FACTOR + "/devices/forget-others")
     assert response.status_code == 303 and response.headers["Location"] == TWO_FACTOR
     assert "Forgot 1 other browser." in alerts(this.get(TWO_FACTOR))
 
 
-def test_sign_in_resend_redirects_a_plain_form_and_swaps_for_htmx(app, fake_vonage, clock):
-    make_user(app, phone=PHONE)
-    browser = begin_sign_in(app)
+def test_sign_in_resend_redirects_a_plain_form_and_swaps_for_htmx(app, fake_vonage, clock, auth, twofactor):
+    auth.make_user(phone=PHONE)
+    browser = twofactor.begin_sign_in()
     clock.shift(31)
     response = browser.post(SIGNIN_RESEND)
     assert response.status_code == 303 and response.headers["Location"] == SIGNIN_VERIFY
@@ -231,19 +227,19 @@ def test_sign_in_resend_redirects_a_plain_form_and_swaps_for_htmx(app, fake_vona
     assert swapped.status_code == 200 and "We sent a new code." in text(swapped) and "<html" not in text(swapped)
 
 
-def test_htmx_still_gets_partials(app, client, fake_vonage):
-    make_user(app)
-    sign_in_fully(client, fake_vonage)
+def test_htmx_still_gets_partials(app, client, fake_vonage, auth):
+    auth.make_user()
+    auth.sign_in_fully()
     sent = client.post(SETUP, data={"country": "US", "phone": PHONE_NATIONAL}, headers=htmx())
     assert sent.status_code == 200 and text(sent).lstrip().startswith('<div id="twofactor"')
     assert "Enter the code" in text(sent)
 
 
-def test_new_recovery_codes_are_the_one_answer_shown_in_place_and_never_stored(app, client, fake_vonage):
+def test_new_recovery_codes_are_the_one_answer_shown_in_place_and_never_stored(app, client, fake_vonage, auth):
     from tests.support import stored_sessions
 
-    make_user(app)
-    sign_in_fully(client, fake_vonage)
+    auth.make_user()
+    auth.sign_in_fully()
     client.post(SETUP, data={"country": "US", "phone": PHONE_NATIONAL})
     shown = client.post(VERIFY, data={"code": fake_vonage.last_code(PHONE)})
     assert shown.status_code == 200 and shown.headers["Cache-Control"] == "no-store"
@@ -254,9 +250,9 @@ def test_new_recovery_codes_are_the_one_answer_shown_in_place_and_never_stored(a
 
 # ---------------------------------------------------------------- trust asked, not assumed
 
-def test_turning_two_factor_on_asks_before_trusting_this_browser(app, client, fake_vonage):
-    uid = make_user(app)
-    sign_in_fully(client, fake_vonage)
+def test_turning_two_factor_on_asks_before_trusting_this_browser(app, client, fake_vonage, auth):
+    uid = auth.make_user()
+    auth.sign_in_fully()
     screen = client.post(SETUP, data={"country": "US", "phone": PHONE_NATIONAL}, follow_redirects=True)
     assert 'name="trust" value="on">' in text(screen)  # offered, not ticked
     assert "Trust this browser" in text(screen) and "Don't tick this on a shared computer." in text(screen)
@@ -265,25 +261,25 @@ def test_turning_two_factor_on_asks_before_trusting_this_browser(app, client, fa
     assert device_rows(app, uid) == [] and trust_token(client, app) is None
 
 
-def test_ticking_trust_at_setup_trusts_this_browser(app, client, fake_vonage):
-    uid = make_user(app)
-    sign_in_fully(client, fake_vonage)
+def test_ticking_trust_at_setup_trusts_this_browser(app, client, fake_vonage, auth):
+    uid = auth.make_user()
+    auth.sign_in_fully()
     client.post(SETUP, data={"country": "US", "phone": PHONE_NATIONAL})
     client.post(VERIFY, data={"code": fake_vonage.last_code(PHONE), "trust": "on"})
     assert len(device_rows(app, uid)) == 1 and trust_token(client, app)
 
 
-def test_a_number_change_keeps_the_answer_this_browser_gave(app, fake_vonage, clock):
-    uid = make_user(app, phone=PHONE)
+def test_a_number_change_keeps_the_answer_this_browser_gave(app, fake_vonage, clock, auth, twofactor):
+    uid = auth.make_user(phone=PHONE)
     untrusted = client_with_agent(app)
-    sign_in_fully(untrusted, fake_vonage, phone=PHONE)
+    auth.sign_in_fully(phone=PHONE, client=untrusted)
     screen = untrusted.post(NUMBER, data={"country": "US", "phone": OTHER_PHONE}, follow_redirects=True)
     assert 'name="trust" value="on">' in text(screen)
     untrusted.post(VERIFY, data={"code": fake_vonage.last_code(OTHER_PHONE)})
     assert device_rows(app, uid) == []  # never trusted silently
 
     clock.shift(31)
-    trusted = trusted_browser(app, fake_vonage, clock, phone=OTHER_PHONE)
+    trusted = twofactor.trusted_browser(phone=OTHER_PHONE)
     clock.shift(31)
     screen = trusted.post(NUMBER, data={"country": "US", "phone": PHONE}, follow_redirects=True)
     assert 'name="trust" value="on" checked>' in text(screen)
@@ -291,15 +287,15 @@ def test_a_number_change_keeps_the_answer_this_browser_gave(app, fake_vonage, cl
 
 # ---------------------------------------------------------------- forget others
 
-def test_forget_all_other_browsers_is_offered_only_when_there_are_others(app, fake_vonage, clock):
-    make_user(app, phone=PHONE)
-    this = trusted_browser(app, fake_vonage, clock)
+def test_forget_all_other_browsers_is_offered_only_when_there_are_others(app, fake_vonage, clock, auth, twofactor):
+    auth.make_user(phone=PHONE)
+    this = twofactor.trusted_browser()
     assert "Forget all other browsers" not in text(this.get(TWO_FACTOR))
-    trusted_browser(app, fake_vonage, clock, user_agent=FIREFOX_WINDOWS)
+    twofactor.trusted_browser(user_agent=FIREFOX_WINDOWS)
     assert "Forget all other browsers" in text(this.get(TWO_FACTOR))
     untrusted = client_with_agent(app)
     clock.shift(31)
-    sign_in_fully(untrusted, fake_vonage, phone=PHONE)
+    auth.sign_in_fully(phone=PHONE, client=untrusted)
     assert "Forget all other browsers" in text(untrusted.get(TWO_FACTOR))  # both are others here
 
 
@@ -313,10 +309,10 @@ def test_the_help_page_explains_two_factor_to_anyone(client):
         assert f">{heading}</h2>" in text(page), heading
 
 
-def test_the_help_page_is_linked_from_the_two_factor_screen_and_mid_sign_in(app, client, fake_vonage):
-    make_user(app, phone=PHONE)
-    sign_in_fully(client, fake_vonage, phone=PHONE)
+def test_the_help_page_is_linked_from_the_two_factor_screen_and_mid_sign_in(app, client, fake_vonage, auth, twofactor):
+    auth.make_user(phone=PHONE)
+    auth.sign_in_fully(phone=PHONE)
     assert 'href="/help/two-factor">About two-factor authentication</a>' in text(client.get(TWO_FACTOR))
-    browser = begin_sign_in(app)
+    browser = twofactor.begin_sign_in()
     assert 'href="/help/two-factor#lost-phone"' in text(browser.get(SIGNIN_VERIFY))
     assert browser.get("/help/two-factor").status_code == 200  # reachable while half signed in

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 import time_machine
 
-from tests.support import PASSWORD, htmx, make_user, session_cookie, sign_in
+from tests.support import PASSWORD, htmx, session_cookie
 
 NEW_PASSWORD = "Violet-Harbour-Thimble-58"
 
@@ -25,9 +25,9 @@ def is_sent_to_sign_in(response) -> bool:
     return response.status_code in (302, 303) and urlsplit(response.headers["Location"]).path == "/signin"
 
 
-def signed_in_client(app):
+def signed_in_client(auth, app):
     client = app.test_client()
-    assert sign_in(client).status_code == 303
+    assert auth.sign_in(client=client).status_code == 303
     assert client.get("/account").status_code == 200
     return client
 
@@ -38,9 +38,9 @@ def change_password(client, current=PASSWORD, new=NEW_PASSWORD, **kwargs):
 
 # ---------------------------------------------------------------- sign out
 
-def test_sign_out_makes_the_old_cookie_worthless(client, app):
-    make_user(app)
-    sign_in(client)
+def test_sign_out_makes_the_old_cookie_worthless(client, app, auth):
+    auth.make_user()
+    auth.sign_in()
     old = session_cookie(client, app)
     response = client.post("/signout")
     assert is_sent_to_sign_in(response)
@@ -52,9 +52,9 @@ def test_sign_out_makes_the_old_cookie_worthless(client, app):
     assert "Sign out" not in page.get_data(as_text=True)
 
 
-def test_sign_out_replaces_the_cookie_with_an_anonymous_one(client, app):
-    make_user(app)
-    sign_in(client)
+def test_sign_out_replaces_the_cookie_with_an_anonymous_one(client, app, auth):
+    auth.make_user()
+    auth.sign_in()
     old = session_cookie(client, app)
     client.post("/signout")
     # The browser keeps only a fresh, anonymous id (it carries the "signed out" notice).
@@ -66,17 +66,17 @@ def test_sign_out_replaces_the_cookie_with_an_anonymous_one(client, app):
     assert "_user_id" not in (store._retrieve_session_data(store._get_store_id(new)) or {})
 
 
-def test_sign_out_clears_cache_and_storage_but_not_cookies(client, app):
-    make_user(app)
-    sign_in(client)
+def test_sign_out_clears_cache_and_storage_but_not_cookies(client, app, auth):
+    auth.make_user()
+    auth.sign_in()
     response = client.post("/signout")
     assert response.headers["Clear-Site-Data"] == '"cache", "storage"'
     assert "cookies" not in response.headers["Clear-Site-Data"]
 
 
-def test_htmx_sign_out_answers_hx_redirect(client, app):
-    make_user(app)
-    sign_in(client)
+def test_htmx_sign_out_answers_hx_redirect(client, app, auth):
+    auth.make_user()
+    auth.sign_in()
     old = session_cookie(client, app)
     response = client.post("/signout", headers=htmx())
     assert urlsplit(response.headers["HX-Redirect"]).path == "/signin"
@@ -84,18 +84,18 @@ def test_htmx_sign_out_answers_hx_redirect(client, app):
     assert is_sent_to_sign_in(replay(app, old).get("/account"))
 
 
-def test_sign_out_is_post_only(client, app):
-    make_user(app)
-    sign_in(client)
+def test_sign_out_is_post_only(client, app, auth):
+    auth.make_user()
+    auth.sign_in()
     assert client.get("/signout").status_code == 405
     assert client.get("/account").status_code == 200
 
 
 # ---------------------------------------------------------------- password change
 
-def test_password_change_ends_other_sessions_and_keeps_this_one_under_a_new_id(app):
-    make_user(app)
-    here, elsewhere = signed_in_client(app), signed_in_client(app)
+def test_password_change_ends_other_sessions_and_keeps_this_one_under_a_new_id(app, auth):
+    auth.make_user()
+    here, elsewhere = signed_in_client(auth, app), signed_in_client(auth, app)
     before = session_cookie(here, app)
     response = change_password(here)
     assert response.status_code == 303 and urlsplit(response.headers["Location"]).path == "/account"
@@ -107,34 +107,34 @@ def test_password_change_ends_other_sessions_and_keeps_this_one_under_a_new_id(a
     assert is_sent_to_sign_in(replay(app, before).get("/account"))
 
 
-def test_password_change_swaps_which_password_works(app):
-    make_user(app)
-    change_password(signed_in_client(app))
-    assert sign_in(app.test_client()).status_code == 422
-    assert sign_in(app.test_client(), password=NEW_PASSWORD).status_code == 303
+def test_password_change_swaps_which_password_works(app, auth):
+    auth.make_user()
+    change_password(signed_in_client(auth, app))
+    assert auth.sign_in(client=app.test_client()).status_code == 422
+    assert auth.sign_in(password=NEW_PASSWORD, client=app.test_client()).status_code == 303
 
 
-def test_htmx_password_change_answers_hx_redirect(app):
-    make_user(app)
-    here = signed_in_client(app)
+def test_htmx_password_change_answers_hx_redirect(app, auth):
+    auth.make_user()
+    here = signed_in_client(auth, app)
     response = change_password(here, headers=htmx())
     assert urlsplit(response.headers["HX-Redirect"]).path == "/account"
     assert here.get("/account").status_code == 200
 
 
-def test_wrong_current_password_changes_nothing(app):
-    make_user(app)
-    here, elsewhere = signed_in_client(app), signed_in_client(app)
+def test_wrong_current_password_changes_nothing(app, auth):
+    auth.make_user()
+    here, elsewhere = signed_in_client(auth, app), signed_in_client(auth, app)
     response = change_password(here, current="Not-The-Password-99")
     assert response.status_code == 422
     assert "Your current password isn" in response.get_data(as_text=True)
     assert elsewhere.get("/account").status_code == 200
-    assert sign_in(app.test_client()).status_code == 303
+    assert auth.sign_in(client=app.test_client()).status_code == 303
 
 
-def test_new_password_follows_the_sign_up_rules(app):
-    make_user(app)
-    here = signed_in_client(app)
+def test_new_password_follows_the_sign_up_rules(app, auth):
+    auth.make_user()
+    here = signed_in_client(auth, app)
     for new, message in [("short-pass", "Use at least 12 characters."),
                          ("password1234", "common passwords"),
                          ("patient@example.com", "can&#39;t be your email address"),
@@ -144,7 +144,7 @@ def test_new_password_follows_the_sign_up_rules(app):
         assert response.status_code == 422 and message in html and "<html" not in html
     mismatch = here.post("/account/password", data={"current": PASSWORD, "new": NEW_PASSWORD, "confirm": "other"})
     assert mismatch.status_code == 422 and "don&#39;t match" in mismatch.get_data(as_text=True)
-    assert sign_in(app.test_client()).status_code == 303
+    assert auth.sign_in(client=app.test_client()).status_code == 303
 
 
 # ---------------------------------------------------------------- lifetimes
@@ -152,10 +152,10 @@ def test_new_password_follows_the_sign_up_rules(app):
 START = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)
 
 
-def test_idle_timeout_ends_the_session_on_the_server(app):
-    make_user(app)
+def test_idle_timeout_ends_the_session_on_the_server(app, auth):
+    auth.make_user()
     with time_machine.travel(START, tick=False) as clock:
-        client = signed_in_client(app)
+        client = signed_in_client(auth, app)
         cookie = session_cookie(client, app)
         clock.shift(timedelta(minutes=29))
         assert client.get("/account").status_code == 200
@@ -167,10 +167,10 @@ def test_idle_timeout_ends_the_session_on_the_server(app):
         assert is_sent_to_sign_in(replay(app, cookie).get("/account"))
 
 
-def test_absolute_lifetime_ends_even_an_active_session(app):
-    make_user(app)
+def test_absolute_lifetime_ends_even_an_active_session(app, auth):
+    auth.make_user()
     with time_machine.travel(START, tick=False) as clock:
-        client = signed_in_client(app)
+        client = signed_in_client(auth, app)
         elapsed = timedelta()
         while elapsed + timedelta(minutes=25) < timedelta(hours=12):
             clock.shift(timedelta(minutes=25))
@@ -181,20 +181,20 @@ def test_absolute_lifetime_ends_even_an_active_session(app):
         assert is_sent_to_sign_in(replay(app, cookie).get("/account"))
 
 
-def test_timeouts_follow_configuration(app):
+def test_timeouts_follow_configuration(app, auth):
     app.config.update(SESSION_IDLE_TIMEOUT=60, SESSION_ABSOLUTE_TIMEOUT=300)
-    make_user(app)
+    auth.make_user()
     with time_machine.travel(START, tick=False) as clock:
-        client = signed_in_client(app)
+        client = signed_in_client(auth, app)
         clock.shift(timedelta(seconds=61))
         assert is_sent_to_sign_in(client.get("/account"))
 
 
 # ---------------------------------------------------------------- the cookie
 
-def test_session_cookie_is_httponly_lax_and_opaque(client, app):
-    make_user(app)
-    response = sign_in(client)
+def test_session_cookie_is_httponly_lax_and_opaque(client, app, auth):
+    auth.make_user()
+    response = auth.sign_in()
     cookies = response.headers.getlist("Set-Cookie")
     assert len(cookies) == 1
     header = cookies[0]
@@ -217,9 +217,9 @@ def _b64(value: str) -> str:
 
 
 @pytest.mark.settings(APP_ENV="production", VONAGE_SMS_FROM_BY_COUNTRY={"1": "12015550100"})
-def test_production_cookie_is_secure_and_host_prefixed(client, app):
-    make_user(app)
-    response = sign_in(client)
+def test_production_cookie_is_secure_and_host_prefixed(client, app, auth):
+    auth.make_user()
+    response = auth.sign_in()
     header = response.headers["Set-Cookie"]
     assert header.startswith("__Host-session=")
     assert "Secure" in header and "HttpOnly" in header and "SameSite=Lax" in header and "Path=/" in header
@@ -227,9 +227,9 @@ def test_production_cookie_is_secure_and_host_prefixed(client, app):
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
 
 
-def test_session_data_lives_on_the_server(client, app):
-    make_user(app)
-    sign_in(client)
+def test_session_data_lives_on_the_server(client, app, auth):
+    auth.make_user()
+    auth.sign_in()
     store = app.session_interface
     data = store._retrieve_session_data(store._get_store_id(session_cookie(client, app)))
     assert data["_user_id"] == "1:1"  # "<id>:<session version>", kept server-side only

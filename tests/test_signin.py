@@ -5,7 +5,7 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
-from tests.support import PASSWORD, htmx, session_cookie, sign_in
+from tests.support import PASSWORD, htmx, session_cookie
 
 FAILURE = "Incorrect email or password."
 
@@ -39,7 +39,7 @@ def test_email_case_and_spaces_do_not_matter(client, app, auth):
 def test_wrong_password_and_unknown_email_answer_identically(client, app, auth):
     auth.make_user()
     wrong = auth.sign_in("patient@example.com", "Not-The-Password-99")
-    unknown = sign_in(app.test_client(), "stranger@example.com", "Not-The-Password-99")
+    unknown = auth.sign_in("stranger@example.com", "Not-The-Password-99", client=app.test_client())
     assert wrong.status_code == unknown.status_code == 422
     assert error_text(wrong) == error_text(unknown) == FAILURE
     # Same page but for the echoed email and the per-session CSRF token.
@@ -175,7 +175,7 @@ def test_session_id_changes_at_sign_in(app, auth):
         sess["seed"] = "before sign-in"
     before = session_cookie(client, app)
     assert before
-    assert sign_in(client).status_code == 303
+    assert auth.sign_in(client=client).status_code == 303
     after = session_cookie(client, app)
     assert after and after != before
     # The pre-sign-in id is dead on the server: replaying it is anonymous.
@@ -192,7 +192,7 @@ def test_session_fixation_with_a_planted_id_fails(app, auth):
     planted = session_cookie(attacker, app)
     victim = app.test_client()
     victim.set_cookie(app.config["SESSION_COOKIE_NAME"], planted)
-    assert sign_in(victim).status_code == 303
+    assert auth.sign_in(client=victim).status_code == 303
     assert victim.get("/account").status_code == 200
     assert attacker.get("/account").status_code == 303
 

@@ -6,27 +6,24 @@ from datetime import timedelta
 import pytest
 from flask import url_for
 
-from tests.support import OTHER_PHONE, PASSWORD, PHONE, htmx, make_user, session_cookie, sign_in
-from tests.twofactor_helpers import (
-    FIREFOX_WINDOWS, SIGNIN_RESEND, SIGNIN_VERIFY, answer_code, begin_sign_in, client_with_agent,
-    device_rows, event_rows, is_partial, redirects_to, signed_in, text, trust_token, trusted_browser,
-    wrong_code,
-)
+from tests.support import OTHER_PHONE, PASSWORD, PHONE, htmx, session_cookie
+from tests.twofactor_helpers import (FIREFOX_WINDOWS, SIGNIN_RESEND, SIGNIN_VERIFY, client_with_agent, device_rows,
+                                     event_rows, is_partial, redirects_to, signed_in, text, trust_token, wrong_code)
 from app.web import PENDING_ALLOWED
 
 
 @pytest.fixture
-def uid(app):
+def uid(app, auth):
     """An account with two-factor on."""
-    return make_user(app, phone=PHONE)
+    return auth.make_user(phone=PHONE)
 
 
 # ---------------------------------------------------------------- pending
 
 
-def test_right_password_on_an_untrusted_browser_texts_a_code_and_asks_for_it(app, fake_vonage, uid):
+def test_right_password_on_an_untrusted_browser_texts_a_code_and_asks_for_it(app, fake_vonage, uid, auth):
     browser = client_with_agent(app)
-    response = sign_in(browser)
+    response = auth.sign_in(client=browser)
     assert response.status_code == 303 and redirects_to(response, SIGNIN_VERIFY)
     assert [m["to"] for m in fake_vonage.messages] == [PHONE.lstrip("+")]
 
@@ -55,8 +52,8 @@ def _rule_url(app, rule) -> str:
         return url_for(rule.endpoint, **{name: 1 for name in rule.arguments})
 
 
-def test_pending_session_reaches_no_other_page(app, fake_vonage, uid):
-    browser = begin_sign_in(app)
+def test_pending_session_reaches_no_other_page(app, fake_vonage, uid, twofactor):
+    browser = twofactor.begin_sign_in()
     checked = []
     for rule in app.url_map.iter_rules():
         if rule.endpoint in PENDING_ALLOWED:
@@ -80,18 +77,18 @@ def test_pending_session_reaches_no_other_page(app, fake_vonage, uid):
     assert any(label.startswith("POST /account/two-factor/disable") for label in checked)
     # Still pending and still able to finish: nothing above signed anybody in or changed anything.
     assert browser.get(SIGNIN_VERIFY).status_code == 200
-    assert answer_code(browser, fake_vonage.last_code(PHONE)).status_code == 303
+    assert twofactor.answer_code(fake_vonage.last_code(PHONE), client=browser).status_code == 303
     assert signed_in(browser)
 
 
-def test_unknown_urls_also_send_a_pending_session_back(app, fake_vonage, uid):
-    browser = begin_sign_in(app)
+def test_unknown_urls_also_send_a_pending_session_back(app, fake_vonage, uid, twofactor):
+    browser = twofactor.begin_sign_in()
     response = browser.get("/no-such-page")
     assert response.status_code == 303 and response.headers["Location"] == SIGNIN_VERIFY
 
 
-def test_sign_out_on_the_verify_screen_abandons_the_sign_in(app, fake_vonage, uid):
-    browser = begin_sign_in(app)
+def test_sign_out_on_the_verify_screen_abandons_the_sign_in(app, fake_vonage, uid, twofactor):
+    browser = twofactor.begin_sign_in()
     response = browser.post("/signin/cancel", headers=htmx())
     assert response.headers["HX-Redirect"] == "/signin"
     assert redirects_to(browser.get(SIGNIN_VERIFY), "/signin")
@@ -99,8 +96,8 @@ def test_sign_out_on_the_verify_screen_abandons_the_sign_in(app, fake_vonage, ui
 
 
 @pytest.mark.parametrize(("seconds", "still_pending"), [(600, True), (601, False)])
-def test_pending_sign_in_expires_after_ten_minutes(app, fake_vonage, uid, clock, seconds, still_pending):
-    browser = begin_sign_in(app)
+def test_pending_sign_in_expires_after_ten_minutes(app, fake_vonage, uid, clock, seconds, still_pending, twofactor):
+    browser = twofactor.begin_sign_in()
     code = fake_vonage.last_code(PHONE)
     clock.shift(seconds)
     page = browser.get(SIGNIN_VERIFY)
@@ -108,38 +105,38 @@ def test_pending_sign_in_expires_after_ten_minutes(app, fake_vonage, uid, clock,
         assert page.status_code == 200 and "Verification code" in text(page)
         return
     assert redirects_to(page, "/signin") and not redirects_to(page, SIGNIN_VERIFY)
-    response = answer_code(browser, code)
+    response = twofactor.answer_code(code, client=browser)
     assert redirects_to(response, "/signin") and not redirects_to(response, SIGNIN_VERIFY)
     assert not signed_in(browser)
     assert event_rows(app, uid, "signin_success") == []
 
 
 @pytest.mark.settings(PENDING_SIGNIN_TTL_SECONDS=120)
-def test_pending_lifetime_is_configurable(app, fake_vonage, uid, clock):
-    browser = begin_sign_in(app)
+def test_pending_lifetime_is_configurable(app, fake_vonage, uid, clock, twofactor):
+    browser = twofactor.begin_sign_in()
     clock.shift(121)
     assert redirects_to(browser.get(SIGNIN_VERIFY), "/signin")
 
 
-def test_pending_sign_in_ends_when_the_password_changes_meanwhile(app, fake_vonage, uid):
+def test_pending_sign_in_ends_when_the_password_changes_meanwhile(app, fake_vonage, uid, twofactor):
     from app.extensions import db
     from app.models import User
 
-    browser = begin_sign_in(app)
+    browser = twofactor.begin_sign_in()
     with app.app_context():
         db.session.get(User, uid).session_version += 1
         db.session.commit()
-    assert redirects_to(answer_code(browser, fake_vonage.last_code(PHONE)), "/signin")
+    assert redirects_to(twofactor.answer_code(fake_vonage.last_code(PHONE), client=browser), "/signin")
     assert not signed_in(browser)
 
 
 # ---------------------------------------------------------------- the code
 
 
-def test_right_code_signs_in_under_a_new_session_id(app, fake_vonage, uid):
-    browser = begin_sign_in(app)
+def test_right_code_signs_in_under_a_new_session_id(app, fake_vonage, uid, twofactor):
+    browser = twofactor.begin_sign_in()
     pending_id = session_cookie(browser, app)
-    response = answer_code(browser, fake_vonage.last_code(PHONE))
+    response = twofactor.answer_code(fake_vonage.last_code(PHONE), client=browser)
     assert response.status_code == 303 and response.headers["Location"] == "/account"
     assert session_cookie(browser, app) not in (None, pending_id)
     assert signed_in(browser)
@@ -152,42 +149,42 @@ def test_right_code_signs_in_under_a_new_session_id(app, fake_vonage, uid):
     assert len(success) == 1 and '"method": "sms"' in success[0].details
 
 
-def test_right_code_with_htmx_answers_hx_redirect(app, fake_vonage, uid):
-    browser = begin_sign_in(app)
-    response = answer_code(browser, fake_vonage.last_code(PHONE), as_htmx=True)
+def test_right_code_with_htmx_answers_hx_redirect(app, fake_vonage, uid, twofactor):
+    browser = twofactor.begin_sign_in()
+    response = twofactor.answer_code(fake_vonage.last_code(PHONE), as_htmx=True, client=browser)
     assert response.status_code == 200 and response.headers["HX-Redirect"] == "/account"
     assert signed_in(browser)
 
 
-def test_wrong_code_keeps_the_session_pending(app, fake_vonage, uid):
-    browser = begin_sign_in(app)
-    response = answer_code(browser, wrong_code(fake_vonage.last_code(PHONE)), as_htmx=True)
+def test_wrong_code_keeps_the_session_pending(app, fake_vonage, uid, twofactor):
+    browser = twofactor.begin_sign_in()
+    response = twofactor.answer_code(wrong_code(fake_vonage.last_code(PHONE)), as_htmx=True, client=browser)
     assert response.status_code == 422 and is_partial(response)
     assert "That code isn't right. 4 tries left." in text(response)
     assert not signed_in(browser)
     assert len(event_rows(app, uid, "code_failed")) == 1
 
 
-def test_next_page_survives_the_code_step(app, fake_vonage, uid):
+def test_next_page_survives_the_code_step(app, fake_vonage, uid, twofactor):
     browser = client_with_agent(app)
     response = browser.post("/signin?next=/account/two-factor",
                             data={"email": "patient@example.com", "password": PASSWORD})
     assert redirects_to(response, SIGNIN_VERIFY)
-    done = answer_code(browser, fake_vonage.last_code(PHONE))
+    done = twofactor.answer_code(fake_vonage.last_code(PHONE), client=browser)
     assert done.headers["Location"] == "/account/two-factor"
 
 
-def test_verify_screen_after_signing_in_does_not_sign_out(app, fake_vonage, uid):
-    browser = begin_sign_in(app)
-    answer_code(browser, fake_vonage.last_code(PHONE))
+def test_verify_screen_after_signing_in_does_not_sign_out(app, fake_vonage, uid, twofactor):
+    browser = twofactor.begin_sign_in()
+    twofactor.answer_code(fake_vonage.last_code(PHONE), client=browser)
     # e.g. the back button: the verify page again must not end a full session.
     response = browser.get(SIGNIN_VERIFY)
     assert redirects_to(response, "/account")
     assert signed_in(browser)
 
 
-def test_resend_on_the_verify_screen_texts_a_new_code(app, fake_vonage, uid, clock):
-    browser = begin_sign_in(app)
+def test_resend_on_the_verify_screen_texts_a_new_code(app, fake_vonage, uid, clock, twofactor):
+    browser = twofactor.begin_sign_in()
     first = fake_vonage.last_code(PHONE)
     assert 'data-cooldown="30"' in text(browser.get(SIGNIN_VERIFY))
     clock.shift(30)
@@ -197,16 +194,16 @@ def test_resend_on_the_verify_screen_texts_a_new_code(app, fake_vonage, uid, clo
     second = fake_vonage.last_code(PHONE)
     assert len(fake_vonage.messages) == 2
     if first != second:
-        assert answer_code(browser, first).status_code == 422
-    assert answer_code(browser, second).status_code == 303
+        assert twofactor.answer_code(first, client=browser).status_code == 422
+    assert twofactor.answer_code(second, client=browser).status_code == 303
 
 
 # ---------------------------------------------------------------- trusting this browser
 
 
-def test_trust_ticked_sets_an_httponly_lax_cookie_and_records_the_device(app, fake_vonage, uid, clock):
-    browser = begin_sign_in(app)
-    response = answer_code(browser, fake_vonage.last_code(PHONE), trust=True)
+def test_trust_ticked_sets_an_httponly_lax_cookie_and_records_the_device(app, fake_vonage, uid, clock, twofactor):
+    browser = twofactor.begin_sign_in()
+    response = twofactor.answer_code(fake_vonage.last_code(PHONE), trust=True, client=browser)
     headers = [h for h in response.headers.getlist("Set-Cookie") if h.startswith("trusted_device=")]
     assert len(headers) == 1
     cookie = headers[0]
@@ -229,31 +226,31 @@ def test_trust_ticked_sets_an_httponly_lax_cookie_and_records_the_device(app, fa
      "Version/17.5 Mobile/15E148 Safari/604.1", "Mobile Safari on iOS"),
     ("", "Unknown browser"),
 ])
-def test_device_name_comes_from_the_user_agent(app, fake_vonage, uid, user_agent, name):
-    browser = begin_sign_in(app, user_agent=user_agent)
-    answer_code(browser, fake_vonage.last_code(PHONE), trust=True)
+def test_device_name_comes_from_the_user_agent(app, fake_vonage, uid, user_agent, name, twofactor):
+    browser = twofactor.begin_sign_in(user_agent=user_agent)
+    twofactor.answer_code(fake_vonage.last_code(PHONE), trust=True, client=browser)
     assert [d.name for d in device_rows(app, uid)] == [name]
 
 
 @pytest.mark.settings(TRUSTED_DEVICE_DAYS=7)
-def test_trust_lifetime_is_configurable_and_ends(app, fake_vonage, uid, clock):
-    browser = begin_sign_in(app)
-    response = answer_code(browser, fake_vonage.last_code(PHONE), trust=True)
+def test_trust_lifetime_is_configurable_and_ends(app, fake_vonage, uid, clock, auth, twofactor):
+    browser = twofactor.begin_sign_in()
+    response = twofactor.answer_code(fake_vonage.last_code(PHONE), trust=True, client=browser)
     assert f"Max-Age={7 * 86400}" in response.headers["Set-Cookie"]
     browser.post("/signout")
     clock.shift(timedelta(days=6))
-    assert redirects_to(sign_in(browser), "/account")
+    assert redirects_to(auth.sign_in(client=browser), "/account")
     browser.post("/signout")
     clock.shift(timedelta(days=1, seconds=1))
-    assert redirects_to(sign_in(browser), SIGNIN_VERIFY)
+    assert redirects_to(auth.sign_in(client=browser), SIGNIN_VERIFY)
 
 
-def test_trust_cookie_is_secure_in_production(tmp_path, fake_vonage):
+def test_trust_cookie_is_secure_in_production(tmp_path, fake_vonage, auth):
     from tests.support import US_SENDER, build_app
 
     fake_vonage.reset()
     prod = build_app(tmp_path, fake_vonage, APP_ENV="production", **US_SENDER)
-    make_user(prod, phone=PHONE)
+    auth.make_user(phone=PHONE, app=prod)
     browser = prod.test_client()
     response = browser.post("/signin", base_url="https://localhost",
                             data={"email": "patient@example.com", "password": PASSWORD})
@@ -264,24 +261,24 @@ def test_trust_cookie_is_secure_in_production(tmp_path, fake_vonage):
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Domain" not in cookie
 
 
-def test_unticked_trust_means_the_next_sign_in_asks_again(app, fake_vonage, uid, clock):
-    browser = begin_sign_in(app)
-    response = answer_code(browser, fake_vonage.last_code(PHONE))
+def test_unticked_trust_means_the_next_sign_in_asks_again(app, fake_vonage, uid, clock, auth, twofactor):
+    browser = twofactor.begin_sign_in()
+    response = twofactor.answer_code(fake_vonage.last_code(PHONE), client=browser)
     assert response.status_code == 303 and trust_token(browser, app) is None
     assert device_rows(app, uid) == []
     browser.post("/signout")
     clock.shift(31)
-    assert redirects_to(sign_in(browser), SIGNIN_VERIFY)
+    assert redirects_to(auth.sign_in(client=browser), SIGNIN_VERIFY)
     assert len(fake_vonage.messages) == 2
 
 
-def test_trusted_browser_signs_in_with_the_password_alone(app, fake_vonage, uid, clock):
-    browser = trusted_browser(app, fake_vonage, clock)
+def test_trusted_browser_signs_in_with_the_password_alone(app, fake_vonage, uid, clock, auth, twofactor):
+    browser = twofactor.trusted_browser()
     (before,) = device_rows(app, uid)
     browser.post("/signout")
     sent = len(fake_vonage.messages)
     clock.shift(3600)
-    response = sign_in(browser)
+    response = auth.sign_in(client=browser)
     assert response.status_code == 303 and response.headers["Location"] == "/account"
     assert signed_in(browser)
     assert len(fake_vonage.messages) == sent
@@ -289,29 +286,29 @@ def test_trusted_browser_signs_in_with_the_password_alone(app, fake_vonage, uid,
     assert after.last_used_at - before.last_used_at == timedelta(hours=1)
 
 
-def test_trusted_browser_still_needs_the_right_password(app, fake_vonage, uid, clock):
-    browser = trusted_browser(app, fake_vonage, clock)
+def test_trusted_browser_still_needs_the_right_password(app, fake_vonage, uid, clock, auth, twofactor):
+    browser = twofactor.trusted_browser()
     browser.post("/signout")
-    response = sign_in(browser, password="Not-The-Password-99")
+    response = auth.sign_in(password="Not-The-Password-99", client=browser)
     assert response.status_code == 422 and "Incorrect email or password." in text(response)
     assert not signed_in(browser)
 
 
-def test_trust_cookie_of_user_a_does_not_help_user_b(app, fake_vonage, uid, clock):
-    b_id = make_user(app, "second@example.com", phone=OTHER_PHONE)
-    browser = trusted_browser(app, fake_vonage, clock)
+def test_trust_cookie_of_user_a_does_not_help_user_b(app, fake_vonage, uid, clock, auth, twofactor):
+    b_id = auth.make_user("second@example.com", phone=OTHER_PHONE)
+    browser = twofactor.trusted_browser()
     token = trust_token(browser, app)
     browser.post("/signout")
     assert trust_token(browser, app) == token
-    response = sign_in(browser, "second@example.com")
+    response = auth.sign_in("second@example.com", client=browser)
     assert redirects_to(response, SIGNIN_VERIFY)
     assert fake_vonage.sent_to(OTHER_PHONE)
     assert not signed_in(browser)
     assert device_rows(app, b_id) == []
 
 
-def test_trust_cookie_alone_never_signs_anybody_in(app, fake_vonage, uid, clock):
-    browser = trusted_browser(app, fake_vonage, clock)
+def test_trust_cookie_alone_never_signs_anybody_in(app, fake_vonage, uid, clock, twofactor):
+    browser = twofactor.trusted_browser()
     token = trust_token(browser, app)
     stranger = client_with_agent(app)
     stranger.set_cookie(app.config["TRUST_COOKIE_NAME"], token)

@@ -4,7 +4,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
-from tests.support import PASSWORD, htmx, make_user, sign_in
+from tests.support import PASSWORD, htmx
 
 READY = "Your account is ready. Sign in with your email and password."
 
@@ -94,17 +94,17 @@ def test_htmx_success_answers_hx_redirect(client, app):
     assert user_count(app) == 1
 
 
-def test_email_is_normalised_for_case_and_whitespace(client, app):
+def test_email_is_normalised_for_case_and_whitespace(client, app, auth):
     assert sign_up(client, "  New.Person@Example.COM \t", PASSWORD).status_code == 303
     from app.extensions import db
     from app.models import User
 
     with app.app_context():
         assert db.session.scalars(select(User.email)).all() == ["new.person@example.com"]
-    assert sign_in(client, "NEW.PERSON@example.com ").status_code == 303
+    assert auth.sign_in("NEW.PERSON@example.com ").status_code == 303
 
 
-def test_taken_email_answers_exactly_like_a_new_account(client, app):
+def test_taken_email_answers_exactly_like_a_new_account(client, app, auth):
     first = sign_up(client, "patient@example.com", PASSWORD)
     first_page = client.get("/signin").get_data(as_text=True)
     other = app.test_client()
@@ -115,22 +115,22 @@ def test_taken_email_answers_exactly_like_a_new_account(client, app):
     assert READY in first_page and READY in second_page
     assert user_count(app) == 1
     # The first owner's password still works; the second sign-up changed nothing.
-    assert sign_in(app.test_client(), "patient@example.com", "Another-Long-Phrase-77").status_code == 422
-    assert sign_in(app.test_client(), "patient@example.com", PASSWORD).status_code == 303
+    assert auth.sign_in("patient@example.com", "Another-Long-Phrase-77", client=app.test_client()).status_code == 422
+    assert auth.sign_in("patient@example.com", PASSWORD, client=app.test_client()).status_code == 303
 
 
-def test_taken_email_htmx_answer_matches_a_new_account(client, app):
-    make_user(app)
+def test_taken_email_htmx_answer_matches_a_new_account(client, app, auth):
+    auth.make_user()
     taken = sign_up(client, "patient@example.com", PASSWORD, headers=htmx())
     fresh = sign_up(app.test_client(), "fresh@example.com", PASSWORD, headers=htmx())
     assert (taken.status_code, taken.headers["HX-Redirect"]) == (fresh.status_code, fresh.headers["HX-Redirect"])
     assert user_count(app) == 2
 
 
-def test_taken_email_still_pays_for_a_hash(client, app, monkeypatch):
+def test_taken_email_still_pays_for_a_hash(client, app, monkeypatch, auth):
     from app.security import accounts
 
-    make_user(app)
+    auth.make_user()
     calls = []
     real = accounts.hash_password
     monkeypatch.setattr(accounts, "hash_password", lambda pw: calls.append(1) or real(pw))
@@ -146,24 +146,24 @@ def test_password_is_stored_as_argon2id(client, app):
     assert PasswordHasher().verify(stored, PASSWORD)
 
 
-def test_sign_in_rehashes_when_parameters_change(client, app, monkeypatch):
+def test_sign_in_rehashes_when_parameters_change(client, app, monkeypatch, auth):
     from app.security import passwords
 
-    make_user(app)
+    auth.make_user()
     old = stored_hash(app)
     assert "m=47104,t=2,p=1" in old
     monkeypatch.setattr(passwords, "hasher", PasswordHasher(time_cost=3, memory_cost=19456, parallelism=1))
-    assert sign_in(client).status_code == 303
+    assert auth.sign_in().status_code == 303
     new = stored_hash(app)
     assert new != old and new.startswith("$argon2id$") and "m=19456,t=3,p=1" in new
     # Signing in again with unchanged parameters keeps the hash.
     client.post("/signout")
-    assert sign_in(client).status_code == 303
+    assert auth.sign_in().status_code == 303
     assert stored_hash(app) == new
 
 
-def test_signed_in_user_visiting_sign_up_goes_to_account(client, app):
-    make_user(app)
-    sign_in(client)
+def test_signed_in_user_visiting_sign_up_goes_to_account(client, app, auth):
+    auth.make_user()
+    auth.sign_in()
     response = client.get("/signup")
     assert response.status_code == 302 and response.headers["Location"].endswith("/account")

@@ -4,14 +4,9 @@ import hashlib
 
 import pytest
 
-from tests.support import (
-    OTHER_PHONE, PASSWORD, PHONE, PHONE_NATIONAL, htmx, make_user, sign_in, sign_in_fully,
-)
-from tests.twofactor_helpers import (
-    CHROME_LINUX, DISABLE, NUMBER, TWO_FACTOR, VERIFY, begin_sign_in, client_with_agent, code_rows,
-    device_rows, event_rows, is_partial, live_code_rows, send_setup_code, signed_in, text, trust_token,
-    trusted_browser, turn_on, user, wrong_code,
-)
+from tests.support import OTHER_PHONE, PASSWORD, PHONE, PHONE_NATIONAL, htmx
+from tests.twofactor_helpers import (DISABLE, NUMBER, TWO_FACTOR, VERIFY, client_with_agent, code_rows, device_rows,
+                                     event_rows, is_partial, live_code_rows, text, trust_token, user, wrong_code)
 
 MASKED = "+1 ••• ••• 0123"
 FULL_FORMS = (PHONE, PHONE.lstrip("+"), PHONE_NATIONAL, "2015550123")
@@ -23,24 +18,10 @@ NUMBER_CHANGED_NOTICE = ("The phone number for two-factor authentication on your
 
 
 @pytest.fixture
-def signed_in_client(app, fake_vonage):
-    """A browser signed in to an account with two-factor off."""
-    uid = make_user(app)
-    browser = client_with_agent(app)
-    sign_in_fully(browser, fake_vonage)
-    browser.user_id = uid
-    return browser
-
-
-@pytest.fixture
-def protected_client(app, fake_vonage):
-    """A browser signed in (with a texted code) to an account with two-factor on."""
-    uid = make_user(app, phone=PHONE)
-    browser = client_with_agent(app)
-    sign_in_fully(browser, fake_vonage, phone=PHONE)
+def protected_client(protected_client, fake_vonage):
+    """The shared protected_client, with the SMS log emptied: these tests count only the texts they cause."""
     fake_vonage.reset()
-    browser.user_id = uid
-    return browser
+    return protected_client
 
 
 # ---------------------------------------------------------------- the screen
@@ -83,8 +64,8 @@ def test_screen_shows_on_with_the_masked_number(protected_client):
 # ---------------------------------------------------------------- set up
 
 
-def test_setup_with_plain_form_posts_answers_full_pages(app, fake_vonage, signed_in_client):
-    sent = send_setup_code(signed_in_client)
+def test_setup_with_plain_form_posts_answers_full_pages(app, fake_vonage, signed_in_client, twofactor):
+    sent = twofactor.send_setup_code(client=signed_in_client)
     assert sent.status_code == 200
     page = text(sent)
     assert "<html" in page
@@ -101,12 +82,12 @@ def test_setup_with_plain_form_posts_answers_full_pages(app, fake_vonage, signed
     assert 'class="badge on">On</span>' in text(signed_in_client.get("/account"))
 
 
-def test_setup_with_htmx_answers_partials(app, fake_vonage, signed_in_client):
+def test_setup_with_htmx_answers_partials(app, fake_vonage, signed_in_client, twofactor):
     form = signed_in_client.get(TWO_FACTOR, headers=htmx())
     assert form.status_code == 200 and is_partial(form)
     assert text(form).lstrip().startswith('<div id="twofactor" hx-target="this" hx-swap="outerHTML">')
 
-    sent = send_setup_code(signed_in_client, as_htmx=True)
+    sent = twofactor.send_setup_code(as_htmx=True, client=signed_in_client)
     assert sent.status_code == 200 and is_partial(sent)
     assert "HX-Request" in sent.headers["Vary"]
     assert '<div id="twofactor"' in text(sent) and "Verification code" in text(sent)
@@ -140,8 +121,8 @@ BAD_NUMBERS = [
 
 
 @pytest.mark.parametrize(("country", "phone", "message"), BAD_NUMBERS)
-def test_bad_numbers_get_a_message_and_no_sms(app, fake_vonage, signed_in_client, country, phone, message):
-    response = send_setup_code(signed_in_client, phone, country, as_htmx=True)
+def test_bad_numbers_get_a_message_and_no_sms(app, fake_vonage, signed_in_client, country, phone, message, twofactor):
+    response = twofactor.send_setup_code(phone, country, as_htmx=True, client=signed_in_client)
     assert response.status_code == 422 and is_partial(response)
     assert f'<p class="error" id="f-phone-error" role="alert">{message}</p>' in text(response)
     assert 'aria-invalid="true"' in text(response)
@@ -150,8 +131,8 @@ def test_bad_numbers_get_a_message_and_no_sms(app, fake_vonage, signed_in_client
     assert not user(app, signed_in_client.user_id).two_factor_enabled
 
 
-def test_bad_number_as_plain_post_answers_the_full_page_with_the_input_kept(fake_vonage, signed_in_client):
-    response = send_setup_code(signed_in_client, "020 7946 0018", "GB")
+def test_bad_number_as_plain_post_answers_the_full_page_with_the_input_kept(fake_vonage, signed_in_client, twofactor):
+    response = twofactor.send_setup_code("020 7946 0018", "GB", client=signed_in_client)
     assert response.status_code == 422
     page = text(response)
     assert "<html" in page and "That number can't receive text messages." in page
@@ -168,21 +149,21 @@ def test_bad_number_as_plain_post_answers_the_full_page_with_the_input_kept(fake
     ("DE", "01512 3456789", "+4915123456789"),
 ])
 def test_mobile_numbers_in_any_common_format_are_texted_in_e164(app, fake_vonage, signed_in_client, country, phone,
-                                                              e164):
-    assert send_setup_code(signed_in_client, phone, country).status_code == 200
+                                                              e164, twofactor):
+    assert twofactor.send_setup_code(phone, country, client=signed_in_client).status_code == 200
     assert [m["to"] for m in fake_vonage.messages] == [e164.lstrip("+")]
     assert [c.phone_e164 for c in code_rows(app)] == [e164]
 
 
-def test_number_is_saved_only_after_its_code_is_verified(app, fake_vonage, signed_in_client):
-    send_setup_code(signed_in_client)
+def test_number_is_saved_only_after_its_code_is_verified(app, fake_vonage, signed_in_client, auth, twofactor):
+    twofactor.send_setup_code(client=signed_in_client)
     between = user(app, signed_in_client.user_id)
     assert between.phone_e164 is None and between.phone_last4 is None
     assert [c.phone_e164 for c in code_rows(app)] == [PHONE]
     assert 'class="badge off">Off</span>' in text(signed_in_client.get("/account"))
     # Meanwhile a sign-in elsewhere needs no code: two-factor is not on yet.
     other = client_with_agent(app)
-    assert sign_in(other).headers["Location"].endswith("/account")
+    assert auth.sign_in(client=other).headers["Location"].endswith("/account")
 
     wrong = signed_in_client.post(VERIFY, data={"code": wrong_code(fake_vonage.last_code())})
     assert wrong.status_code == 422
@@ -194,8 +175,8 @@ def test_number_is_saved_only_after_its_code_is_verified(app, fake_vonage, signe
     assert [e.type for e in event_rows(app, after.id, "2fa_enabled")] == ["2fa_enabled"]
 
 
-def test_setup_makes_this_browser_trusted(app, fake_vonage, signed_in_client):
-    done = turn_on(signed_in_client, fake_vonage)
+def test_setup_makes_this_browser_trusted(app, fake_vonage, signed_in_client, auth, twofactor):
+    done = twofactor.turn_on(client=signed_in_client)
     set_cookie = [h for h in done.headers.getlist("Set-Cookie") if h.startswith("trusted_device=")]
     assert len(set_cookie) == 1 and "HttpOnly" in set_cookie[0] and "SameSite=Lax" in set_cookie[0]
     token = trust_token(signed_in_client, app)
@@ -206,32 +187,32 @@ def test_setup_makes_this_browser_trusted(app, fake_vonage, signed_in_client):
     # Signing out and in again on this browser needs no code.
     signed_in_client.post("/signout")
     fake_vonage.reset()
-    assert sign_in(signed_in_client).headers["Location"].endswith("/account")
+    assert auth.sign_in(client=signed_in_client).headers["Location"].endswith("/account")
     assert fake_vonage.messages == []
 
 
-def test_a_different_number_can_be_chosen_before_verifying(app, fake_vonage, signed_in_client, clock):
-    send_setup_code(signed_in_client)
+def test_a_different_number_can_be_chosen_before_verifying(app, fake_vonage, signed_in_client, clock, twofactor):
+    twofactor.send_setup_code(client=signed_in_client)
     first = fake_vonage.last_code(PHONE)
     back = signed_in_client.post(TWO_FACTOR + "/cancel", headers=htmx())
     assert back.status_code == 200 and "Send code" in text(back) and 'class="badge off">Off' in text(back)
     clock.shift(30)
-    send_setup_code(signed_in_client, OTHER_NATIONAL)
+    twofactor.send_setup_code(OTHER_NATIONAL, client=signed_in_client)
     refused = signed_in_client.post(VERIFY, data={"code": first})
     assert refused.status_code == 422 and user(app, signed_in_client.user_id).phone_e164 is None
     signed_in_client.post(VERIFY, data={"code": fake_vonage.last_code(OTHER_PHONE)})
     assert user(app, signed_in_client.user_id).phone_e164 == OTHER_PHONE
 
 
-def test_setup_is_refused_when_two_factor_is_already_on(fake_vonage, protected_client):
-    response = send_setup_code(protected_client, OTHER_NATIONAL, as_htmx=True)
+def test_setup_is_refused_when_two_factor_is_already_on(fake_vonage, protected_client, twofactor):
+    response = twofactor.send_setup_code(OTHER_NATIONAL, as_htmx=True, client=protected_client)
     assert response.status_code == 422
     assert "Two-factor authentication is already on." in text(response)
     assert fake_vonage.requests == []
 
 
-def test_account_pages_need_a_signed_in_user(client, app):
-    make_user(app)
+def test_account_pages_need_a_signed_in_user(client, app, auth):
+    auth.make_user()
     assert client.get(TWO_FACTOR).status_code == 303
     response = client.post(TWO_FACTOR + "/setup", data={"country": "US", "phone": PHONE_NATIONAL}, headers=htmx())
     assert response.headers.get("HX-Redirect", "").startswith("/signin")
@@ -240,11 +221,11 @@ def test_account_pages_need_a_signed_in_user(client, app):
 # ---------------------------------------------------------------- change number
 
 
-def test_change_number_keeps_the_old_one_until_the_new_one_is_verified(app, fake_vonage, clock):
-    uid = make_user(app, phone=PHONE)
+def test_change_number_keeps_the_old_one_until_the_new_one_is_verified(app, fake_vonage, clock, auth, twofactor):
+    uid = auth.make_user(phone=PHONE)
     this = client_with_agent(app)
-    sign_in_fully(this, fake_vonage, trust=True, phone=PHONE)
-    other = trusted_browser(app, fake_vonage, clock)
+    auth.sign_in_fully(trust=True, phone=PHONE, client=this)
+    other = twofactor.trusted_browser()
     assert len(device_rows(app, uid)) == 2
     fake_vonage.reset()
 
@@ -260,7 +241,7 @@ def test_change_number_keeps_the_old_one_until_the_new_one_is_verified(app, fake
     # Until then the old number is the one in force: sign-in codes still go there.
     clock.shift(31)
     other.post("/signout")
-    pending = begin_sign_in(app)
+    pending = twofactor.begin_sign_in()
     assert fake_vonage.sent_to(PHONE) and fake_vonage.last_code(PHONE)
     pending.post("/signin/cancel")
 
@@ -311,10 +292,10 @@ def test_change_number_refuses_bad_or_same_numbers_without_sms(app, fake_vonage,
     assert user(app, protected_client.user_id).phone_e164 == PHONE
 
 
-def test_change_number_asks_for_the_password_after_15_minutes(app, fake_vonage, clock):
-    uid = make_user(app, phone=PHONE)
+def test_change_number_asks_for_the_password_after_15_minutes(app, fake_vonage, clock, auth):
+    uid = auth.make_user(phone=PHONE)
     browser = client_with_agent(app)
-    sign_in_fully(browser, fake_vonage, phone=PHONE)
+    auth.sign_in_fully(phone=PHONE, client=browser)
     fake_vonage.reset()
     clock.shift(15 * 60 + 1)
     form = browser.get(TWO_FACTOR + "/change-number")
@@ -346,11 +327,11 @@ def test_disable_asks_are_you_sure_first(app, protected_client):
     assert user(app, protected_client.user_id).two_factor_enabled
 
 
-def test_yes_disable_turns_it_off_texts_the_old_number_and_forgets_browsers(app, fake_vonage, clock):
-    uid = make_user(app, phone=PHONE)
+def test_yes_disable_turns_it_off_texts_the_old_number_and_forgets_browsers(app, fake_vonage, clock, auth, twofactor):
+    uid = auth.make_user(phone=PHONE)
     this = client_with_agent(app)
-    sign_in_fully(this, fake_vonage, trust=True, phone=PHONE)
-    trusted_browser(app, fake_vonage, clock)
+    auth.sign_in_fully(trust=True, phone=PHONE, client=this)
+    twofactor.trusted_browser()
     assert len(device_rows(app, uid)) == 2
     fake_vonage.reset()
 
@@ -363,7 +344,7 @@ def test_yes_disable_turns_it_off_texts_the_old_number_and_forgets_browsers(app,
     assert trust_token(this, app) is None
     assert [e.type for e in event_rows(app, uid, "2fa_disabled")] == ["2fa_disabled"]
     # The next sign-in needs only the password.
-    assert sign_in(client_with_agent(app)).headers["Location"].endswith("/account")
+    assert auth.sign_in(client=client_with_agent(app)).headers["Location"].endswith("/account")
 
 
 def test_disable_with_a_plain_form_post(app, fake_vonage, protected_client):
@@ -375,19 +356,19 @@ def test_disable_with_a_plain_form_post(app, fake_vonage, protected_client):
     assert not user(app, protected_client.user_id).two_factor_enabled
 
 
-def test_disable_within_15_minutes_needs_no_password(app, fake_vonage, clock):
-    uid = make_user(app, phone=PHONE)
+def test_disable_within_15_minutes_needs_no_password(app, fake_vonage, clock, auth):
+    uid = auth.make_user(phone=PHONE)
     browser = client_with_agent(app)
-    sign_in_fully(browser, fake_vonage, phone=PHONE)
+    auth.sign_in_fully(phone=PHONE, client=browser)
     clock.shift(15 * 60)
     assert browser.post(DISABLE, headers=htmx()).status_code == 200
     assert not user(app, uid).two_factor_enabled
 
 
-def test_disable_asks_for_the_password_after_15_minutes(app, fake_vonage, clock):
-    uid = make_user(app, phone=PHONE)
+def test_disable_asks_for_the_password_after_15_minutes(app, fake_vonage, clock, auth):
+    uid = auth.make_user(phone=PHONE)
     browser = client_with_agent(app)
-    sign_in_fully(browser, fake_vonage, phone=PHONE)
+    auth.sign_in_fully(phone=PHONE, client=browser)
     fake_vonage.reset()
     clock.shift(15 * 60 + 1)
 
@@ -414,9 +395,9 @@ def test_disable_when_already_off_goes_back_to_the_screen(signed_in_client):
     assert response.headers.get("HX-Redirect") == TWO_FACTOR
 
 
-def test_setup_again_after_disable_with_a_new_number(app, fake_vonage, protected_client, clock):
+def test_setup_again_after_disable_with_a_new_number(app, fake_vonage, protected_client, clock, twofactor):
     protected_client.post(DISABLE)
     clock.shift(31)
-    turn_on(protected_client, fake_vonage, OTHER_NATIONAL, e164=OTHER_PHONE)
+    twofactor.turn_on(OTHER_NATIONAL, e164=OTHER_PHONE, client=protected_client)
     assert user(app, protected_client.user_id).phone_e164 == OTHER_PHONE
     assert len(live_code_rows(app, protected_client.user_id)) == 0

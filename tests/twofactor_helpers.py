@@ -5,7 +5,7 @@ import re
 
 from sqlalchemy import select
 
-from tests.support import PHONE, PHONE_NATIONAL, htmx, sign_in
+from tests.support import PHONE, PHONE_NATIONAL, htmx
 
 CHROME_LINUX = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"
@@ -53,6 +53,11 @@ def trust_token(client, app) -> str | None:
     """Return the device-trust cookie this browser holds."""
     cookie = client.get_cookie(app.config["TRUST_COOKIE_NAME"])
     return cookie.value if cookie else None
+
+
+def signed_in(browser) -> bool:
+    """Tell whether this browser reaches My Account Settings."""
+    return browser.get("/account").status_code == 200
 
 
 def wrong_code(right: str) -> str:
@@ -124,48 +129,46 @@ def event_rows(app, user_id: int | None = None, event_type: str | None = None):
     return _detached(app, query)
 
 
-# ---------------------------------------------------------------- flows over HTTP
+# ---------------------------------------------------------------- flows over HTTP (the `twofactor` fixture)
 
 
-def send_setup_code(client, phone: str = PHONE_NATIONAL, country: str = "US", *, as_htmx: bool = False):
-    """Ask for a setup code to be texted to phone (a plain form follows its redirect to the screen)."""
-    return client.post(SETUP, data={"country": country, "phone": phone}, headers=htmx() if as_htmx else {},
-                       follow_redirects=not as_htmx)
+class TwoFactorActions:
+    """Two-factor flows over HTTP: set it up, begin a sign-in that asks for a code, answer it."""
 
+    def __init__(self, auth):
+        self.auth = auth
 
-def turn_on(client, fake_vonage, phone: str = PHONE_NATIONAL, country: str = "US", e164: str = PHONE,
-            trust: bool = True):
-    """Set up two-factor on a signed-in browser with the texted code; return the verify response."""
-    sent = send_setup_code(client, phone, country)
-    assert sent.status_code == 200, text(sent)[:500]
-    done = client.post(VERIFY, data={"code": fake_vonage.last_code(e164), **({"trust": "on"} if trust else {})})
-    assert done.status_code == 200 and "Two-factor authentication is on." in text(done), text(done)[:800]
-    return done
+    def send_setup_code(self, phone=PHONE_NATIONAL, country="US", *, as_htmx=False, client=None):
+        """Ask for a setup code to be texted to phone (a plain form follows its redirect to the screen)."""
+        return (client or self.auth.client).post(SETUP, data={"country": country, "phone": phone},
+                                                 headers=htmx() if as_htmx else {}, follow_redirects=not as_htmx)
 
+    def turn_on(self, phone=PHONE_NATIONAL, country="US", e164=PHONE, trust=True, *, client=None):
+        """Set up two-factor on a signed-in browser with the texted code; return the verify response."""
+        client = client or self.auth.client
+        sent = self.send_setup_code(phone, country, client=client)
+        assert sent.status_code == 200, text(sent)[:500]
+        code = self.auth.fake_vonage.last_code(e164)
+        done = client.post(VERIFY, data={"code": code, **({"trust": "on"} if trust else {})})
+        assert done.status_code == 200 and "Two-factor authentication is on." in text(done), text(done)[:800]
+        return done
 
-def begin_sign_in(app, email: str = "patient@example.com", user_agent: str = CHROME_LINUX):
-    """A new browser that has entered the right password; asserts it must now give a code."""
-    browser = client_with_agent(app, user_agent)
-    response = sign_in(browser, email)
-    assert response.status_code == 303 and redirects_to(response, SIGNIN_VERIFY), text(response)[:500]
-    return browser
+    def begin_sign_in(self, email="patient@example.com", user_agent=CHROME_LINUX, *, app=None):
+        """A new browser that has entered the right password; asserts it must now give a code."""
+        browser = client_with_agent(app or self.auth.app, user_agent)
+        response = self.auth.sign_in(email, client=browser)
+        assert response.status_code == 303 and redirects_to(response, SIGNIN_VERIFY), text(response)[:500]
+        return browser
 
+    def answer_code(self, code, *, trust=False, as_htmx=False, client=None):
+        """Post a code to the sign-in Verification code screen."""
+        data = {"code": code, **({"trust": "on"} if trust else {})}
+        return (client or self.auth.client).post(SIGNIN_VERIFY, data=data, headers=htmx() if as_htmx else {})
 
-def answer_code(browser, code: str, *, trust: bool = False, as_htmx: bool = False):
-    """Post a code to the sign-in Verification code screen."""
-    data = {"code": code, **({"trust": "on"} if trust else {})}
-    return browser.post(SIGNIN_VERIFY, data=data, headers=htmx() if as_htmx else {})
-
-
-def signed_in(browser) -> bool:
-    """Tell whether this browser reaches My Account Settings."""
-    return browser.get("/account").status_code == 200
-
-
-def trusted_browser(app, fake_vonage, clock, email: str = "patient@example.com", phone: str = PHONE,
-                    user_agent: str = CHROME_LINUX):
-    """Sign a new browser in with a texted code and Trust this browser ticked (each sign-in is its own flow)."""
-    browser = begin_sign_in(app, email, user_agent)
-    response = answer_code(browser, fake_vonage.last_code(phone), trust=True)
-    assert response.status_code == 303 and trust_token(browser, app), text(response)[:500]
-    return browser
+    def trusted_browser(self, email="patient@example.com", phone=PHONE, user_agent=CHROME_LINUX, *, app=None):
+        """Sign a new browser in with a texted code and Trust this browser ticked (each sign-in is its own flow)."""
+        app = app or self.auth.app
+        browser = self.begin_sign_in(email, user_agent, app=app)
+        response = self.answer_code(self.auth.fake_vonage.last_code(phone), trust=True, client=browser)
+        assert response.status_code == 303 and trust_token(browser, app), text(response)[:500]
+        return browser

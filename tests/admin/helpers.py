@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import time_machine
 
-from tests.support import PASSWORD, PHONE, make_user, sign_in_fully
+from tests.support import PASSWORD, PHONE
 
 STAFF_EMAIL = "staff@example.com"
 STAFF_PHONE = "+12015550166"
@@ -21,23 +21,6 @@ def cheap_password_hashing(monkeypatch) -> None:
     from app.security import passwords
 
     monkeypatch.setattr(passwords, "hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
-
-
-def make_staff(app, email=STAFF_EMAIL, phone=STAFF_PHONE) -> int:
-    """Create a staff member with two-factor on; return the id."""
-    return make_user(app, email, PASSWORD, phone=phone, staff=True)
-
-
-def make_patient(app, email=PATIENT_EMAIL, phone=PHONE) -> int:
-    """Create a patient (two-factor on unless phone=None); return the id."""
-    return make_user(app, email, PASSWORD, phone=phone)
-
-
-def staff_client(app, fake_vonage, email=STAFF_EMAIL, phone=STAFF_PHONE):
-    """Return a test client fully signed in as staff (password and SMS code)."""
-    client = app.test_client()
-    sign_in_fully(client, fake_vonage, email, phone=phone)
-    return client
 
 
 def full_number_shown(html: str, phone: str = PHONE) -> bool:
@@ -125,12 +108,33 @@ class World:
         return self.staff.post(self.url(slug), data={"reason": reason, **data})
 
 
-def build_world(app, fake_vonage) -> World:
-    """Set up the patient (two-factor on, trusted browser, recovery codes) and the staff member."""
-    patient_id = make_patient(app)
-    staff_id = make_staff(app)
-    patient = app.test_client()
-    sign_in_fully(patient, fake_vonage, PATIENT_EMAIL, trust=True, phone=PHONE)
-    assert patient.get("/account").status_code == 200
-    add_recovery_codes(app, patient_id)
-    return World(app, staff_client(app, fake_vonage), staff_id, patient, patient_id)
+class StaffActions:
+    """Support staff and their patients: make them, sign staff in, build the usual admin scene."""
+
+    def __init__(self, auth):
+        self.auth = auth
+
+    def make_staff(self, email=STAFF_EMAIL, phone=STAFF_PHONE, *, app=None) -> int:
+        """Create a staff member with two-factor on; return the id."""
+        return self.auth.make_user(email, PASSWORD, phone=phone, staff=True, app=app)
+
+    def make_patient(self, email=PATIENT_EMAIL, phone=PHONE, *, app=None) -> int:
+        """Create a patient (two-factor on unless phone=None); return the id."""
+        return self.auth.make_user(email, PASSWORD, phone=phone, app=app)
+
+    def staff_client(self, email=STAFF_EMAIL, phone=STAFF_PHONE, *, app=None):
+        """Return a new test client fully signed in as staff (password and SMS code)."""
+        client = (app or self.auth.app).test_client()
+        self.auth.sign_in_fully(email, phone=phone, client=client)
+        return client
+
+    def build_world(self, *, app=None) -> World:
+        """Set up the patient (two-factor on, trusted browser, recovery codes) and the staff member."""
+        app = app or self.auth.app
+        patient_id = self.make_patient(app=app)
+        staff_id = self.make_staff(app=app)
+        patient = app.test_client()
+        self.auth.sign_in_fully(PATIENT_EMAIL, trust=True, phone=PHONE, client=patient)
+        assert patient.get("/account").status_code == 200
+        add_recovery_codes(app, patient_id)
+        return World(app, self.staff_client(app=app), staff_id, patient, patient_id)

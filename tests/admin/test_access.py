@@ -3,11 +3,9 @@
 import pytest
 
 from app.admin.actions import ACTIONS
-from tests.admin.helpers import (
-    PATIENT_EMAIL, REASON, STAFF_EMAIL, STAFF_PHONE, cheap_password_hashing, later, make_patient, make_staff,
-    staff_client, user_state,
-)
-from tests.support import PASSWORD, csrf_token, htmx, make_user, sign_in, sign_in_fully
+from tests.admin.helpers import (PATIENT_EMAIL, REASON, STAFF_EMAIL, STAFF_PHONE, cheap_password_hashing, later,
+                                 user_state)
+from tests.support import PASSWORD, csrf_token, htmx
 
 
 @pytest.fixture(autouse=True)
@@ -56,52 +54,52 @@ def assert_hidden(client, app, user_id):
     assert user_state(app, user_id) == before
 
 
-def test_anonymous_gets_404_everywhere(app, client):
-    patient = make_patient(app)
+def test_anonymous_gets_404_everywhere(app, client, admin_helper):
+    patient = admin_helper.make_patient()
     assert_hidden(client, app, patient)
 
 
-def test_signed_in_patient_gets_404_everywhere(app, client, fake_vonage):
-    patient = make_patient(app)
-    sign_in_fully(client, fake_vonage, PATIENT_EMAIL)
+def test_signed_in_patient_gets_404_everywhere(app, client, fake_vonage, auth, admin_helper):
+    patient = admin_helper.make_patient()
+    auth.sign_in_fully(PATIENT_EMAIL)
     assert client.get("/account").status_code == 200
     assert_hidden(client, app, patient)
 
 
-def test_half_signed_in_staff_gets_404_not_the_verify_page(app, client):
-    patient = make_patient(app)
-    make_staff(app)
-    assert sign_in(client, STAFF_EMAIL).headers["Location"].endswith("/signin/verify")
+def test_half_signed_in_staff_gets_404_not_the_verify_page(app, client, auth, admin_helper):
+    patient = admin_helper.make_patient()
+    admin_helper.make_staff()
+    assert auth.sign_in(STAFF_EMAIL).headers["Location"].endswith("/signin/verify")
     assert_hidden(client, app, patient)
     # The pending sign-in itself is untouched: elsewhere it still leads to the code screen.
     assert client.get("/account").headers["Location"].endswith("/signin/verify")
 
 
-def test_half_signed_in_patient_gets_404(app, client):
-    patient = make_patient(app)
-    sign_in(client, PATIENT_EMAIL)
+def test_half_signed_in_patient_gets_404(app, client, auth, admin_helper):
+    patient = admin_helper.make_patient()
+    auth.sign_in(PATIENT_EMAIL)
     assert_hidden(client, app, patient)
 
 
-def test_staff_role_revoked_means_404(app, fake_vonage, runner):
-    patient = make_patient(app)
-    make_staff(app)
-    client = staff_client(app, fake_vonage)
+def test_staff_role_revoked_means_404(app, fake_vonage, runner, auth, admin_helper):
+    patient = admin_helper.make_patient()
+    admin_helper.make_staff()
+    client = admin_helper.staff_client()
     assert client.get("/admin/").status_code == 200
     result = runner.invoke(args=["users", "set-staff", STAFF_EMAIL, "--off"])
     assert result.exit_code == 0, result.output
     # The role change ended the session; even after signing in again the area is gone.
     assert client.get("/admin/").status_code == 404
     with later(1):  # past the resend cooldown
-        sign_in_fully(client, fake_vonage, STAFF_EMAIL, phone=STAFF_PHONE)
+        auth.sign_in_fully(STAFF_EMAIL, phone=STAFF_PHONE, client=client)
         assert client.get("/account").status_code == 200
         assert_hidden(client, app, patient)
 
 
-def test_staff_without_two_factor_is_sent_to_set_it_up(app, client):
-    make_patient(app)
-    make_user(app, STAFF_EMAIL, PASSWORD, staff=True)
-    sign_in(client, STAFF_EMAIL)
+def test_staff_without_two_factor_is_sent_to_set_it_up(app, client, auth, admin_helper):
+    admin_helper.make_patient()
+    auth.make_user(STAFF_EMAIL, PASSWORD, staff=True)
+    auth.sign_in(STAFF_EMAIL)
     response = client.get("/admin/")
     assert response.status_code == 303 and response.headers["Location"].endswith("/account/two-factor")
     page = client.get(response.headers["Location"]).get_data(as_text=True)
@@ -112,33 +110,33 @@ def test_staff_without_two_factor_is_sent_to_set_it_up(app, client):
     assert user_state(app, 1)["locked_at"] is None
 
 
-def test_staff_with_two_factor_gets_in_and_sees_the_support_link(app, fake_vonage):
-    make_patient(app)
-    make_staff(app)
-    client = staff_client(app, fake_vonage)
+def test_staff_with_two_factor_gets_in_and_sees_the_support_link(app, fake_vonage, admin_helper):
+    admin_helper.make_patient()
+    admin_helper.make_staff()
+    client = admin_helper.staff_client()
     page = client.get("/account").get_data(as_text=True)
     assert 'href="/admin/">Support</a>' in page
     response = client.get("/admin/")
     assert response.status_code == 200 and "<h1>Users</h1>" in response.get_data(as_text=True)
 
 
-def test_patients_do_not_see_the_support_link(app, client, fake_vonage):
-    make_patient(app)
-    sign_in_fully(client, fake_vonage, PATIENT_EMAIL)
+def test_patients_do_not_see_the_support_link(app, client, fake_vonage, auth, admin_helper):
+    admin_helper.make_patient()
+    auth.sign_in_fully(PATIENT_EMAIL)
     assert "Support" not in client.get("/account").get_data(as_text=True)
 
 
 @pytest.mark.settings(WTF_CSRF_ENABLED=True)
 class TestWithCsrfOn:
-    def test_a_refused_token_does_not_reveal_the_area(self, app, client):
-        patient = make_patient(app)
+    def test_a_refused_token_does_not_reveal_the_area(self, app, client, admin_helper):
+        patient = admin_helper.make_patient()
         response = client.post(f"/admin/users/{patient}/actions/lock", data={"reason": REASON})
         assert response.status_code == 404  # not 400 "form expired"
         assert client.post("/admin/nope").status_code == 404
 
-    def test_staff_actions_need_the_token(self, app, fake_vonage):
-        patient = make_patient(app)
-        make_staff(app)
+    def test_staff_actions_need_the_token(self, app, fake_vonage, admin_helper):
+        patient = admin_helper.make_patient()
+        admin_helper.make_staff()
         client = app.test_client()
         token = csrf_token(client)
         client.post("/signin", data={"email": STAFF_EMAIL, "password": PASSWORD, "csrf_token": token})

@@ -8,10 +8,8 @@ import pytest
 from app.admin import wording
 from app.security import audit
 from app.security.signin import LOCKED
-from tests.admin.helpers import (
-    PATIENT_EMAIL, REASON, build_world, cheap_password_hashing, events, later, set_user, user_state,
-)
-from tests.support import PASSWORD, PHONE, htmx, sign_in, sign_in_fully
+from tests.admin.helpers import PATIENT_EMAIL, REASON, cheap_password_hashing, events, later, set_user, user_state
+from tests.support import PASSWORD, PHONE, htmx
 
 
 @pytest.fixture(autouse=True)
@@ -29,8 +27,8 @@ EVENT_OF = {
 
 
 @pytest.fixture
-def world(app, fake_vonage):
-    return build_world(app, fake_vonage)
+def world(app, fake_vonage, admin_helper):
+    return admin_helper.build_world()
 
 
 def prepare(world, slug):
@@ -103,7 +101,7 @@ def test_a_successful_htmx_action_answers_hx_redirect(world):
     assert response.status_code == 422 and "<html" not in response.get_data(as_text=True)
 
 
-def test_reset_two_factor(world, fake_vonage):
+def test_reset_two_factor(world, fake_vonage, auth):
     trust_cookie = world.patient.get_cookie("trusted_device").value
     world.act("reset-two-factor")
     state = user_state(world.app, world.patient_id)
@@ -111,14 +109,14 @@ def test_reset_two_factor(world, fake_vonage):
     assert any("turned off" in m["text"] for m in fake_vonage.sent_to(PHONE))
     # The patient's session is gone; with the password alone they are in again.
     assert world.patient.get("/account").status_code in (302, 303)
-    response = sign_in(world.patient, PATIENT_EMAIL)
+    response = auth.sign_in(PATIENT_EMAIL, client=world.patient)
     assert response.status_code == 303 and response.headers["Location"].endswith("/account")
     # The old trust cookie no longer stands in for a code once two-factor is back on.
     world.patient.post("/signout")
     set_user(world.app, world.patient_id, phone_e164=PHONE, phone_last4=PHONE[-4:])
     assert world.patient.get_cookie("trusted_device").value == trust_cookie
     with later(1):
-        assert sign_in(world.patient, PATIENT_EMAIL).headers["Location"].endswith("/signin/verify")
+        assert auth.sign_in(PATIENT_EMAIL, client=world.patient).headers["Location"].endswith("/signin/verify")
 
 
 def test_reset_when_already_off_is_refused(world):
@@ -128,29 +126,29 @@ def test_reset_when_already_off_is_refused(world):
     assert events(world.app, audit.ADMIN_RESET_2FA) == []
 
 
-def test_forget_all_trusted_browsers(world):
+def test_forget_all_trusted_browsers(world, auth):
     world.act("forget-browsers")
     assert user_state(world.app, world.patient_id)["devices"] == 0
     [event] = events(world.app, audit.ADMIN_FORGET_DEVICES)
     assert json.loads(event.details)["count"] == 1
     world.patient.post("/signout")
     with later(1):
-        assert sign_in(world.patient, PATIENT_EMAIL).headers["Location"].endswith("/signin/verify")
+        assert auth.sign_in(PATIENT_EMAIL, client=world.patient).headers["Location"].endswith("/signin/verify")
 
 
-def test_sign_out_everywhere_keeps_browsers_trusted(world):
+def test_sign_out_everywhere_keeps_browsers_trusted(world, auth):
     world.act("sign-out")
     assert world.patient.get("/account").status_code in (302, 303)
     assert user_state(world.app, world.patient_id)["devices"] == 1
-    assert sign_in(world.patient, PATIENT_EMAIL).headers["Location"].endswith("/account")
+    assert auth.sign_in(PATIENT_EMAIL, client=world.patient).headers["Location"].endswith("/account")
 
 
-def test_lock_ends_sessions_and_refuses_sign_in_neutrally(world, fake_vonage):
+def test_lock_ends_sessions_and_refuses_sign_in_neutrally(world, fake_vonage, auth):
     halfway = world.app.test_client()
-    assert sign_in(halfway, PATIENT_EMAIL).headers["Location"].endswith("/signin/verify")
+    assert auth.sign_in(PATIENT_EMAIL, client=halfway).headers["Location"].endswith("/signin/verify")
     world.act("lock")
     assert world.patient.get("/account").status_code in (302, 303)
-    response = sign_in(world.patient, PATIENT_EMAIL)
+    response = auth.sign_in(PATIENT_EMAIL, client=world.patient)
     assert response.status_code == 422 and LOCKED.replace("'", "&#39;") in response.get_data(as_text=True)
     # A sign-in waiting for its code can't finish either.
     halfway.post("/signin/verify", data={"code": fake_vonage.last_code(PHONE)})
@@ -158,7 +156,7 @@ def test_lock_ends_sessions_and_refuses_sign_in_neutrally(world, fake_vonage):
     assert "Lock account" not in world.staff.get(f"/admin/users/{world.patient_id}").get_data(as_text=True)
 
 
-def test_unlock_restores_sign_in_and_lifts_the_code_cap(world, fake_vonage):
+def test_unlock_restores_sign_in_and_lifts_the_code_cap(world, fake_vonage, auth):
     world.act("lock")
     set_user(world.app, world.patient_id, consecutive_code_failures=100)
     world.act("unlock")
@@ -168,7 +166,7 @@ def test_unlock_restores_sign_in_and_lifts_the_code_cap(world, fake_vonage):
     assert json.loads(event.details)["code_failures_cleared"] == 100
     fresh = world.app.test_client()
     with later(1):
-        sign_in_fully(fresh, fake_vonage, PATIENT_EMAIL, phone=PHONE)
+        auth.sign_in_fully(PATIENT_EMAIL, phone=PHONE, client=fresh)
         assert fresh.get("/account").status_code == 200
 
 
@@ -199,12 +197,11 @@ def test_unknown_user_or_action_is_404(world):
 # ---------------------------------------------------------------- staff accounts are the command line's
 
 @pytest.fixture
-def colleague(world, fake_vonage):
+def colleague(world, fake_vonage, admin_helper):
     """Another staff member (two-factor on), signed in on their own browser."""
-    from tests.admin.helpers import make_staff, staff_client
 
-    uid = make_staff(world.app, "colleague@example.com", "+12015550155")
-    return uid, staff_client(world.app, fake_vonage, "colleague@example.com", "+12015550155")
+    uid = admin_helper.make_staff("colleague@example.com", "+12015550155", app=world.app)
+    return uid, admin_helper.staff_client("colleague@example.com", "+12015550155", app=world.app)
 
 
 @pytest.mark.parametrize("slug", EVENT_OF)

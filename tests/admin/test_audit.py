@@ -12,7 +12,7 @@ from sqlalchemy import delete, insert, select, update
 from app.models import SecurityEvent
 from app.security import audit
 from app.security.append_only import AppendOnlyError
-from tests.admin.helpers import PATIENT_EMAIL, cheap_password_hashing, make_patient, make_staff, staff_client
+from tests.admin.helpers import PATIENT_EMAIL, cheap_password_hashing
 from tests.support import htmx
 
 DAY = datetime(2025, 3, 1, 9, 30)
@@ -24,9 +24,9 @@ def _fast_hashing(monkeypatch):
 
 
 @pytest.fixture
-def staff(app, fake_vonage):
-    make_staff(app)
-    return staff_client(app, fake_vonage)
+def staff(app, fake_vonage, admin_helper):
+    admin_helper.make_staff()
+    return admin_helper.staff_client()
 
 
 def seed(app, rows: list[dict]) -> None:
@@ -44,10 +44,10 @@ def event(user_id, kind, when, **details) -> dict:
 
 
 @pytest.fixture
-def history(app, staff):
+def history(app, staff, admin_helper):
     """Two patients' events over a week of March 2025."""
-    alice = make_patient(app, "alice@example.com", phone=None)
-    bob = make_patient(app, "bob@example.com", phone=None)
+    alice = admin_helper.make_patient("alice@example.com", phone=None)
+    bob = admin_helper.make_patient("bob@example.com", phone=None)
     rows = []
     for day in range(7):
         for who in (alice, bob):
@@ -127,8 +127,8 @@ def test_the_user_detail_links_to_their_filtered_log(app, staff, history):
     assert "bob@example.com" not in page
 
 
-def test_csv_cells_cannot_become_formulas(app, staff):
-    patient = make_patient(app, phone=None)
+def test_csv_cells_cannot_become_formulas(app, staff, admin_helper):
+    patient = admin_helper.make_patient(phone=None)
     nasty = ["=HYPERLINK(\"http://evil.example\")", "+1+1", "-2+3", "@SUM(A1:A2)", "\tTAB", "plain"]
     seed(app, [event(patient, audit.ADMIN_LOCK, DAY + timedelta(minutes=i), reason=text) | {"user_agent": text}
                for i, text in enumerate(nasty)])
@@ -138,8 +138,8 @@ def test_csv_cells_cannot_become_formulas(app, staff):
     assert [r["user_agent"] for r in reversed(rows)] == reasons
 
 
-def test_a_100k_row_export_streams_in_batches(app, staff):
-    patient = make_patient(app, phone=None)
+def test_a_100k_row_export_streams_in_batches(app, staff, admin_helper):
+    patient = admin_helper.make_patient(phone=None)
     total = 100_000
     start = datetime(2024, 1, 1)
     seed(app, [event(patient, audit.SIGNIN_FAILED, start + timedelta(seconds=i // 3), reason="password")
@@ -165,10 +165,10 @@ def test_a_100k_row_export_streams_in_batches(app, staff):
 
 
 class TestAppendOnly:
-    def test_the_orm_refuses_to_edit_or_delete_an_event(self, app):
+    def test_the_orm_refuses_to_edit_or_delete_an_event(self, app, admin_helper):
         from app.extensions import db
 
-        make_patient(app, phone=None)
+        admin_helper.make_patient(phone=None)
         with app.app_context():
             entry = db.session.scalars(select(SecurityEvent)).first()
             entry.details = '{"reason": "rewritten"}'
@@ -184,10 +184,10 @@ class TestAppendOnly:
         update(SecurityEvent).values(details=None), delete(SecurityEvent),
         update(SecurityEvent).where(SecurityEvent.id == 1).values(type="x"),
     ])
-    def test_bulk_statements_are_refused_too(self, app, statement):
+    def test_bulk_statements_are_refused_too(self, app, statement, admin_helper):
         from app.extensions import db
 
-        make_patient(app, phone=None)
+        admin_helper.make_patient(phone=None)
         with app.app_context():
             with pytest.raises(AppendOnlyError):
                 db.session.execute(statement)

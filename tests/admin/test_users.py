@@ -5,11 +5,8 @@ import re
 import pytest
 
 from app.security import audit
-from tests.admin.helpers import (
-    PATIENT_EMAIL, build_world, cheap_password_hashing, full_number_shown, later, make_patient, make_staff,
-    staff_client,
-)
-from tests.support import PHONE, htmx, sign_in_fully
+from tests.admin.helpers import PATIENT_EMAIL, cheap_password_hashing, full_number_shown, later
+from tests.support import PHONE, htmx
 from tests.private_redis import PrivateRedis
 from tests.support import FixtureValue
 
@@ -22,8 +19,8 @@ def _fast_hashing(monkeypatch):
 
 
 @pytest.fixture
-def world(app, fake_vonage):
-    return build_world(app, fake_vonage)
+def world(app, fake_vonage, admin_helper):
+    return admin_helper.build_world()
 
 
 def staff_pages(world) -> list[str]:
@@ -62,13 +59,13 @@ def test_staff_pages_never_show_a_full_number_or_a_code(world, fake_vonage):
         assert code not in page
 
 
-def test_search_by_last_four_digits_and_email_prefix(app, fake_vonage):
-    make_patient(app)
-    make_patient(app, "other@example.com", phone="+12015550188")
-    make_patient(app, "nophone@example.com", phone=None)
-    make_patient(app, "pat_tern@example.com", phone=None)
-    make_staff(app)
-    client = staff_client(app, fake_vonage)
+def test_search_by_last_four_digits_and_email_prefix(app, fake_vonage, admin_helper):
+    admin_helper.make_patient()
+    admin_helper.make_patient("other@example.com", phone="+12015550188")
+    admin_helper.make_patient("nophone@example.com", phone=None)
+    admin_helper.make_patient("pat_tern@example.com", phone=None)
+    admin_helper.make_staff()
+    client = admin_helper.staff_client()
 
     def emails(query, **headers):
         html = client.get("/admin/", query_string={"q": query}, headers=headers).get_data(as_text=True)
@@ -87,11 +84,11 @@ def test_search_by_last_four_digits_and_email_prefix(app, fake_vonage):
     assert "HX-Request" in partial.headers["Vary"]
 
 
-def test_user_list_pages(app, fake_vonage):
+def test_user_list_pages(app, fake_vonage, admin_helper):
     for i in range(27):
-        make_patient(app, f"p{i:02d}@example.com", phone=None)
-    make_staff(app)
-    client = staff_client(app, fake_vonage)
+        admin_helper.make_patient(f"p{i:02d}@example.com", phone=None)
+    admin_helper.make_staff()
+    client = admin_helper.staff_client()
     first = client.get("/admin/?q=p").get_data(as_text=True)
     assert "p00@example.com" in first and "p24@example.com" in first and "p25@example.com" not in first
     assert 'href="/admin/?page=2&amp;q=p"' in first
@@ -121,7 +118,7 @@ class TestSessionsInRedis:
         yield server
         server.stop()
 
-    def test_active_sessions_are_counted(self, world, fake_vonage):
+    def test_active_sessions_are_counted(self, world, fake_vonage, auth):
         def shown():
             page = world.staff.get(f"/admin/users/{world.patient_id}").get_data(as_text=True)
             return int(re.search(r"<dt>Active sessions</dt>\s*<dd>(\d+)</dd>", page).group(1))
@@ -129,7 +126,7 @@ class TestSessionsInRedis:
         assert shown() == 1
         second = world.app.test_client()
         with later(1):
-            sign_in_fully(second, fake_vonage, PATIENT_EMAIL, phone=PHONE)
+            auth.sign_in_fully(PATIENT_EMAIL, phone=PHONE, client=second)
             assert shown() == 2
             second.post("/signout")
             assert shown() == 1
@@ -149,14 +146,14 @@ class FakeRedis:
         return [self.store[k] for k in keys]
 
 
-def test_session_counting_counts_only_live_current_sessions(app, monkeypatch):
+def test_session_counting_counts_only_live_current_sessions(app, monkeypatch, admin_helper):
     import msgspec
 
     from app.admin import sessions
     from app.extensions import db
     from app.models import User
 
-    patient_id = make_patient(app)
+    patient_id = admin_helper.make_patient()
     now = 1_000_000.0
     encode = msgspec.msgpack.encode
     live = {"_user_id": f"{patient_id}:1", "created_at": now - 60, "seen_at": now - 60}

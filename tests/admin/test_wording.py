@@ -8,10 +8,7 @@ import pytest
 
 from app.admin import wording
 from app.security import audit
-from tests.admin.helpers import (
-    PATIENT_EMAIL, REASON, build_world, cheap_password_hashing, events, make_patient, make_staff,
-    staff_client,
-)
+from tests.admin.helpers import PATIENT_EMAIL, REASON, cheap_password_hashing, events
 from tests.support import PHONE, htmx
 from tests.twofactor_helpers import DISABLE
 
@@ -39,11 +36,11 @@ def seed_events(app, user_id: int) -> None:
 
 
 @pytest.mark.parametrize("path", ["/admin/audit", "/admin/audit?type=2fa_enabled", "user detail"])
-def test_events_and_details_read_as_plain_words(app, fake_vonage, path):
-    make_staff(app)
-    patient = make_patient(app, phone=None)
+def test_events_and_details_read_as_plain_words(app, fake_vonage, path, admin_helper):
+    admin_helper.make_staff()
+    patient = admin_helper.make_patient(phone=None)
     seed_events(app, patient)
-    staff = staff_client(app, fake_vonage)
+    staff = admin_helper.staff_client()
     body = staff.get(f"/admin/users/{patient}" if path == "user detail" else path).get_data(as_text=True)
     page = html.unescape(re.sub(r"<[^>]*>", " ", body))  # what staff read, not attribute values
     assert "Two-factor turned on" in page
@@ -56,11 +53,11 @@ def test_events_and_details_read_as_plain_words(app, fake_vonage, path):
         assert "Code refused" in page and "Reason code: user_cap" in page
 
 
-def test_the_type_filter_lists_words_and_filters_by_the_type(app, fake_vonage):
-    make_staff(app)
-    patient = make_patient(app, phone=None)
+def test_the_type_filter_lists_words_and_filters_by_the_type(app, fake_vonage, admin_helper):
+    admin_helper.make_staff()
+    patient = admin_helper.make_patient(phone=None)
     seed_events(app, patient)
-    staff = staff_client(app, fake_vonage)
+    staff = admin_helper.staff_client()
     page = staff.get("/admin/audit").get_data(as_text=True)
     assert '<option value="2fa_enabled">Two-factor turned on</option>' in page
     assert '<option value="admin_reset_2fa">Support reset two-factor</option>' in page
@@ -75,18 +72,18 @@ def test_every_event_type_has_its_own_words():
     assert not [label for label in labels if "_" in label]
 
 
-def test_the_csv_export_keeps_the_raw_names_for_tools(app, fake_vonage):
-    make_staff(app)
-    patient = make_patient(app, phone=None)
+def test_the_csv_export_keeps_the_raw_names_for_tools(app, fake_vonage, admin_helper):
+    admin_helper.make_staff()
+    patient = admin_helper.make_patient(phone=None)
     seed_events(app, patient)
-    exported = staff_client(app, fake_vonage).get("/admin/audit.csv").get_data(as_text=True)
+    exported = admin_helper.staff_client().get("/admin/audit.csv").get_data(as_text=True)
     assert ",2fa_enabled," in exported and '""already_used"": ""False""' in exported
 
 
 # ---------------------------------------------------------------- what the person is texted
 
-def test_a_staff_reset_texts_that_support_turned_it_off(app, fake_vonage):
-    world = build_world(app, fake_vonage)
+def test_a_staff_reset_texts_that_support_turned_it_off(app, fake_vonage, admin_helper):
+    world = admin_helper.build_world()
     world.act("reset-two-factor")
     notice = fake_vonage.sent_to(PHONE)[-1]["text"]
     assert notice == ("Our support team turned off two-factor authentication for your Health Records account. "
@@ -95,11 +92,10 @@ def test_a_staff_reset_texts_that_support_turned_it_off(app, fake_vonage):
     assert json.loads(event.details)["reason"] == REASON
 
 
-def test_turning_it_off_yourself_texts_the_usual_words(app, client, fake_vonage):
-    from tests.support import make_user, sign_in_fully
+def test_turning_it_off_yourself_texts_the_usual_words(app, client, fake_vonage, auth):
 
-    make_user(app, PATIENT_EMAIL, phone=PHONE)
-    sign_in_fully(client, fake_vonage, PATIENT_EMAIL, phone=PHONE)
+    auth.make_user(PATIENT_EMAIL, phone=PHONE)
+    auth.sign_in_fully(PATIENT_EMAIL, phone=PHONE)
     assert client.post(DISABLE).status_code in (200, 303)
     notice = fake_vonage.sent_to(PHONE)[-1]["text"]
     assert notice.startswith("Two-factor authentication was turned off for your Health Records account.")

@@ -3,19 +3,20 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.admin.helpers import PATIENT_EMAIL, STAFF_EMAIL, STAFF_PHONE, make_patient, make_staff
-from tests.support import PASSWORD, PHONE, make_user
+from tests.admin.helpers import PATIENT_EMAIL, STAFF_EMAIL, STAFF_PHONE
+from tests.support import PASSWORD, PHONE
 
 pytestmark = pytest.mark.browser
 
 REASON = "Lost phone; identity checked by video call, ticket 314"
 
 
-def test_staff_finds_a_patient_resets_two_factor_and_sees_it_in_the_audit_log(page, live_server, fake_vonage):
+def test_staff_finds_a_patient_resets_two_factor_and_sees_it_in_the_audit_log(page, live_server, fake_vonage, auth,
+                                                                              admin_helper):
     app = live_server.app
-    make_patient(app)
-    make_user(app, "another@example.com", PASSWORD, phone="+12015550188")
-    make_staff(app)
+    admin_helper.make_patient(app=app)
+    auth.make_user("another@example.com", PASSWORD, phone="+12015550188", app=app)
+    admin_helper.make_staff(app=app)
 
     page.goto("/signin")
     page.get_by_label("Email address").fill(STAFF_EMAIL)

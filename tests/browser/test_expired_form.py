@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.support import PASSWORD, make_user
+from tests.support import PASSWORD
 from tests.test_anonymous_sessions import expire_every_session
 
 pytestmark = pytest.mark.browser
@@ -12,8 +12,8 @@ EMAIL = "patient@example.com"
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["htmx", "no-js"])
-def test_an_expired_sign_in_form_is_reloaded_and_then_works(browser, live_server, javascript):
-    make_user(live_server.app)
+def test_an_expired_sign_in_form_is_reloaded_and_then_works(browser, live_server, javascript, auth):
+    auth.make_user(app=live_server.app)
     context = browser.new_context(base_url=live_server.url, java_script_enabled=javascript)
     context.set_default_timeout(10_000)
     page = context.new_page()

@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.support import PASSWORD, PHONE, PHONE_NATIONAL, make_user
+from tests.support import PASSWORD, PHONE, PHONE_NATIONAL
 
 pytestmark = pytest.mark.browser
 
@@ -49,8 +49,8 @@ def turn_on_2fa_and_save_codes(page, fake_vonage) -> list[str]:
     return codes
 
 
-def test_sign_in_with_a_recovery_code_when_the_phone_is_lost(page, live_server, fake_vonage):
-    make_user(live_server.app)
+def test_sign_in_with_a_recovery_code_when_the_phone_is_lost(page, live_server, fake_vonage, auth):
+    auth.make_user(app=live_server.app)
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     sign_in_with_password(page)
     page.wait_for_url("**/account")

@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.support import PASSWORD, PHONE, PHONE_NATIONAL, make_user
+from tests.support import PASSWORD, PHONE, PHONE_NATIONAL
 
 pytestmark = pytest.mark.browser
 
@@ -30,8 +30,8 @@ def sign_in(tab, password=PASSWORD):
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
-def test_sign_out_completely_says_so_although_the_browser_drops_every_cookie(browser, live_server, javascript):
-    make_user(live_server.app)
+def test_sign_out_completely_says_so_although_the_browser_drops_every_cookie(browser, live_server, javascript, auth):
+    auth.make_user(app=live_server.app)
     tab = new_tab(browser, live_server, javascript=javascript)
     try:
         sign_in(tab)
@@ -48,8 +48,8 @@ def test_sign_out_completely_says_so_although_the_browser_drops_every_cookie(bro
         tab.context.close()
 
 
-def test_sign_out_of_other_sessions_and_the_other_browser_is_told(browser, live_server):
-    make_user(live_server.app)
+def test_sign_out_of_other_sessions_and_the_other_browser_is_told(browser, live_server, auth):
+    auth.make_user(app=live_server.app)
     this, other = new_tab(browser, live_server), new_tab(browser, live_server)
     try:
         sign_in(this)
@@ -66,8 +66,8 @@ def test_sign_out_of_other_sessions_and_the_other_browser_is_told(browser, live_
         other.context.close()
 
 
-def test_a_password_change_elsewhere_is_explained(browser, live_server):
-    make_user(live_server.app)
+def test_a_password_change_elsewhere_is_explained(browser, live_server, auth):
+    auth.make_user(app=live_server.app)
     this, other = new_tab(browser, live_server), new_tab(browser, live_server)
     try:
         sign_in(this)
@@ -94,8 +94,8 @@ def test_a_password_change_elsewhere_is_explained(browser, live_server):
         other.context.close()
 
 
-def test_each_two_factor_step_titles_the_tab(browser, live_server, fake_vonage):
-    make_user(live_server.app)
+def test_each_two_factor_step_titles_the_tab(browser, live_server, fake_vonage, auth):
+    auth.make_user(app=live_server.app)
     tab = new_tab(browser, live_server)
     try:
         sign_in(tab)

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.support import PASSWORD, PHONE, PHONE_NATIONAL, make_user
+from tests.support import PASSWORD, PHONE, PHONE_NATIONAL
 from tests.twofactor_helpers import device_rows, user
 
 pytestmark = pytest.mark.browser
@@ -52,8 +52,8 @@ def no_csp_errors(tab) -> bool:
     return not [e for e in tab.console_errors if "Content Security Policy" in e]
 
 
-def test_set_up_two_factor_by_clicking_the_labels(page, live_server, fake_vonage):
-    uid = make_user(live_server.app)
+def test_set_up_two_factor_by_clicking_the_labels(page, live_server, fake_vonage, auth):
+    uid = auth.make_user(app=live_server.app)
     sign_in(page)
     page.wait_for_url("**/account")
     page.get_by_role("link", name="Two-Factor Authentication").click()
@@ -85,8 +85,8 @@ def test_set_up_two_factor_by_clicking_the_labels(page, live_server, fake_vonage
 
 
 def test_setup_then_sign_in_elsewhere_trust_sign_out_and_sign_out_completely(page, browser, live_server,
-                                                                             fake_vonage):
-    uid = make_user(live_server.app)
+                                                                             fake_vonage, auth):
+    uid = auth.make_user(app=live_server.app)
     sign_in(page)
     page.wait_for_url("**/account")
     set_up_two_factor(page, fake_vonage)
@@ -128,8 +128,8 @@ def test_setup_then_sign_in_elsewhere_trust_sign_out_and_sign_out_completely(pag
     assert no_csp_errors(page)
 
 
-def test_disable_with_yes_disable(page, live_server, fake_vonage):
-    uid = make_user(live_server.app, phone=PHONE)
+def test_disable_with_yes_disable(page, live_server, fake_vonage, auth):
+    uid = auth.make_user(phone=PHONE, app=live_server.app)
     sign_in(page)
     give_code(page, fake_vonage, trust=False)
     page.get_by_role("link", name="Two-Factor Authentication").click()
@@ -144,8 +144,8 @@ def test_disable_with_yes_disable(page, live_server, fake_vonage):
     assert no_csp_errors(page)
 
 
-def test_cancel_keeps_two_factor_on(page, live_server, fake_vonage):
-    uid = make_user(live_server.app, phone=PHONE)
+def test_cancel_keeps_two_factor_on(page, live_server, fake_vonage, auth):
+    uid = auth.make_user(phone=PHONE, app=live_server.app)
     sign_in(page)
     give_code(page, fake_vonage, trust=False)
     page.goto("/account/two-factor")
@@ -155,8 +155,8 @@ def test_cancel_keeps_two_factor_on(page, live_server, fake_vonage):
     assert user(live_server.app, uid).phone_e164 == PHONE
 
 
-def test_whole_run_with_javascript_off(browser, live_server, fake_vonage):
-    uid = make_user(live_server.app)
+def test_whole_run_with_javascript_off(browser, live_server, fake_vonage, auth):
+    uid = auth.make_user(app=live_server.app)
     context = browser.new_context(java_script_enabled=False, base_url=live_server.url)
     context.set_default_timeout(10_000)
     tab = context.new_page()
@@ -179,8 +179,8 @@ def test_whole_run_with_javascript_off(browser, live_server, fake_vonage):
 @pytest.mark.settings(REAUTH_MAX_AGE_SECONDS=0)   # every change counts as "later"
 @pytest.mark.parametrize("javascript", [True, False], ids=["htmx", "no-javascript"])
 def test_turning_two_factor_off_later_asks_for_the_password_and_a_texted_code(browser, live_server, fake_vonage,
-                                                                              javascript):
-    uid = make_user(live_server.app, phone=PHONE)
+                                                                              javascript, auth):
+    uid = auth.make_user(phone=PHONE, app=live_server.app)
     context = browser.new_context(base_url=live_server.url, java_script_enabled=javascript)
     context.set_default_timeout(10_000)
     tab = context.new_page()

@@ -13,7 +13,7 @@ import pytest
 import time_machine
 from playwright.sync_api import expect
 
-from tests.support import PASSWORD, PHONE, make_user
+from tests.support import PASSWORD, PHONE
 
 pytestmark = pytest.mark.browser
 
@@ -126,11 +126,11 @@ class Walk:
 
 
 @pytest.mark.settings(**SHIPPED_LIMITS)
-def test_the_help_article_twice_in_one_hour_at_full_speed(browser, live_server, fake_vonage):
+def test_the_help_article_twice_in_one_hour_at_full_speed(browser, live_server, fake_vonage, auth):
     config = live_server.app.config
     assert config["CODE_RESEND_COOLDOWN_SECONDS"] == 30 and config["RATELIMIT_ENABLED"]
     with time_machine.travel(START, tick=False):
-        make_user(live_server.app)
+        auth.make_user(app=live_server.app)
         walk = Walk(browser, live_server, fake_vonage)
         context, page = walk.new_tab()
         try:

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import func, select
 
-from tests.support import PASSWORD, make_user, sign_in
+from tests.support import PASSWORD
 
 THREADS = 8
 
@@ -62,17 +62,17 @@ def test_concurrent_sign_ups_for_one_email_make_one_account(app, caplog):
     assert not caplog.records
 
 
-def test_concurrent_sign_ins_and_page_views(app, caplog):
+def test_concurrent_sign_ins_and_page_views(app, caplog, auth):
     from app.models import SecurityEvent, User
 
     for i in range(THREADS):
-        make_user(app, f"person{i}@example.com")
+        auth.make_user(f"person{i}@example.com")
 
     def visit(i):
         client = app.test_client()
         email = f"person{i}@example.com"
-        statuses = [sign_in(client, email, "Wrong-Password-000").status_code,
-                    sign_in(client, email).status_code]
+        statuses = [auth.sign_in(email, "Wrong-Password-000", client=client).status_code,
+                    auth.sign_in(email, client=client).status_code]
         statuses += [client.get("/account").status_code for _ in range(3)]
         statuses.append(client.post("/signout").status_code)
         return statuses
@@ -87,16 +87,16 @@ def test_concurrent_sign_ins_and_page_views(app, caplog):
     assert not caplog.records
 
 
-def test_concurrent_password_changes_for_different_users(app, caplog):
+def test_concurrent_password_changes_for_different_users(app, caplog, auth):
     from app.models import SecurityEvent
 
     new_password = "Violet-Harbour-Thimble-58"
     users = THREADS // 2  # each change hashes four times; half the threads show the same thing faster
     clients = []
     for i in range(users):
-        make_user(app, f"person{i}@example.com")
+        auth.make_user(f"person{i}@example.com")
         client = app.test_client()
-        assert sign_in(client, f"person{i}@example.com").status_code == 303
+        assert auth.sign_in(f"person{i}@example.com", client=client).status_code == 303
         clients.append(client)
 
     def change(i):
@@ -107,5 +107,5 @@ def test_concurrent_password_changes_for_different_users(app, caplog):
         assert run_together(users, change) == [303] * users
     assert count_rows(app, SecurityEvent, SecurityEvent.type == "password_changed") == users
     for i in range(users):
-        assert sign_in(app.test_client(), f"person{i}@example.com", new_password).status_code == 303
+        assert auth.sign_in(f"person{i}@example.com", new_password, client=app.test_client()).status_code == 303
     assert not caplog.records

@@ -11,7 +11,7 @@ import re
 import pytest
 import requests
 
-from tests.support import PASSWORD, PHONE, admin_execute, make_user, redis_prefix, worker_database_url
+from tests.support import PASSWORD, PHONE, admin_execute, redis_prefix, worker_database_url
 
 pytestmark = pytest.mark.services
 
@@ -53,13 +53,13 @@ def servers(fake_vonage, tmp_path_factory):
 
 
 @pytest.fixture
-def accounts(servers, app_factory):
+def accounts(servers, app_factory, auth):
     """Create accounts straight in the servers' database."""
     database_url, _ = servers
 
     def create(email, phone=None):
         app = app_factory(schema=False, SQLALCHEMY_DATABASE_URI=database_url)
-        make_user(app, email=email, phone=phone)
+        auth.make_user(email=email, phone=phone, app=app)
 
     return create
 

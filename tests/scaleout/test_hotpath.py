@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from tests.support import make_user, sign_in_fully
 
 
 def count_session_writes(app, monkeypatch) -> list:
@@ -23,9 +22,9 @@ def count_session_writes(app, monkeypatch) -> list:
     return writes
 
 
-def test_page_views_do_not_rewrite_the_session(app, client, fake_vonage, monkeypatch):
-    make_user(app)
-    sign_in_fully(client, fake_vonage)
+def test_page_views_do_not_rewrite_the_session(app, client, fake_vonage, monkeypatch, auth):
+    auth.make_user()
+    auth.sign_in_fully()
     client.get("/account")
     writes = count_session_writes(app, monkeypatch)
     for _ in range(5):
@@ -36,9 +35,9 @@ def test_page_views_do_not_rewrite_the_session(app, client, fake_vonage, monkeyp
     assert writes == []
 
 
-def test_activity_still_keeps_the_session_alive(app, client, fake_vonage, monkeypatch):
-    make_user(app)
-    sign_in_fully(client, fake_vonage)
+def test_activity_still_keeps_the_session_alive(app, client, fake_vonage, monkeypatch, auth):
+    auth.make_user()
+    auth.sign_in_fully()
     writes = count_session_writes(app, monkeypatch)
     idle = app.config["SESSION_IDLE_TIMEOUT"]
     with time_machine.travel(timedelta(seconds=idle * 2 // 3)) as clock:
@@ -53,11 +52,11 @@ def test_activity_still_keeps_the_session_alive(app, client, fake_vonage, monkey
 
 
 @pytest.mark.settings(SQLITE_BUSY_TIMEOUT_MS=200)
-def test_get_requests_do_not_wait_for_the_sqlite_write_lock(app, client, fake_vonage):
+def test_get_requests_do_not_wait_for_the_sqlite_write_lock(app, client, fake_vonage, auth):
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         pytest.skip("SQLite only: PostgreSQL readers never wait for writers")
-    make_user(app)
-    sign_in_fully(client, fake_vonage)
+    auth.make_user()
+    auth.sign_in_fully()
     path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
     writer = sqlite3.connect(path, isolation_level=None)
     try:
@@ -74,10 +73,10 @@ def test_get_requests_do_not_wait_for_the_sqlite_write_lock(app, client, fake_vo
     assert client.post("/signout").status_code == 303
 
 
-def test_the_stored_session_holds_no_password(app, client, fake_vonage):
+def test_the_stored_session_holds_no_password(app, client, fake_vonage, auth):
     from tests.support import PASSWORD, stored_sessions
 
-    make_user(app)
-    sign_in_fully(client, fake_vonage)
+    auth.make_user()
+    auth.sign_in_fully()
     records = stored_sessions(app)  # session files, or Redis records under this run's prefix
     assert records and all(PASSWORD.encode() not in record for record in records)

@@ -6,7 +6,7 @@ new key is deployed (the README's "Rotating SECRET_KEY" steps).
 
 import pytest
 
-from tests.support import PASSWORD, PHONE, csrf_token, make_user, sign_in, sign_in_fully
+from tests.support import PASSWORD, PHONE, csrf_token
 
 OLD_KEY = "old-secret-key-" + "o" * 40
 NEW_KEY = "new-secret-key-" + "n" * 40
@@ -26,11 +26,11 @@ def same_browser(source, target, app) -> None:
     target.set_cookie(app.config["SESSION_COOKIE_NAME"], source.get_cookie(app.config["SESSION_COOKIE_NAME"]).value)
 
 
-def test_a_code_sent_before_rotation_works_after_it(before_and_after, fake_vonage):
+def test_a_code_sent_before_rotation_works_after_it(before_and_after, fake_vonage, auth):
     old, new = before_and_after(SECRET_KEY_FALLBACKS=[OLD_KEY])
-    make_user(old, phone=PHONE)
+    auth.make_user(phone=PHONE, app=old)
     before = old.test_client()
-    assert sign_in(before).headers["Location"].endswith("/signin/verify")
+    assert auth.sign_in(client=before).headers["Location"].endswith("/signin/verify")
     after = new.test_client()
     same_browser(before, after, old)
     response = after.post("/signin/verify", data={"code": fake_vonage.last_code(PHONE)})
@@ -38,11 +38,11 @@ def test_a_code_sent_before_rotation_works_after_it(before_and_after, fake_vonag
     assert after.get("/account").status_code == 200
 
 
-def test_without_the_fallback_a_code_in_flight_fails(before_and_after, fake_vonage):
+def test_without_the_fallback_a_code_in_flight_fails(before_and_after, fake_vonage, auth):
     old, new = before_and_after()  # the old key dropped at once: what the README warns about
-    make_user(old, phone=PHONE)
+    auth.make_user(phone=PHONE, app=old)
     before = old.test_client()
-    sign_in(before)
+    auth.sign_in(client=before)
     after = new.test_client()
     same_browser(before, after, old)
     response = after.post("/signin/verify", data={"code": fake_vonage.last_code(PHONE)})
@@ -50,19 +50,19 @@ def test_without_the_fallback_a_code_in_flight_fails(before_and_after, fake_vona
     assert after.get("/account").headers["Location"].endswith("/signin/verify")
 
 
-def test_sessions_do_not_depend_on_the_key(before_and_after, fake_vonage):
+def test_sessions_do_not_depend_on_the_key(before_and_after, fake_vonage, auth):
     old, new = before_and_after()  # session ids are random and unsigned: no fallback needed
-    make_user(old)
+    auth.make_user(app=old)
     before = old.test_client()
-    sign_in_fully(before, fake_vonage)
+    auth.sign_in_fully(client=before)
     after = new.test_client()
     same_browser(before, after, old)
     assert after.get("/account").status_code == 200
 
 
-def test_a_form_open_across_the_switch_needs_one_reload(before_and_after):
+def test_a_form_open_across_the_switch_needs_one_reload(before_and_after, auth):
     old, new = before_and_after(SECRET_KEY_FALLBACKS=[OLD_KEY], WTF_CSRF_ENABLED=True)
-    make_user(old)
+    auth.make_user(app=old)
     old.config["WTF_CSRF_ENABLED"] = True
     before = old.test_client()
     token = csrf_token(before)  # the sign-in form, signed with the old key

@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from tests.support import PASSWORD, PHONE, make_user, redis_prefix, sign_in, sign_in_fully
+from tests.support import PASSWORD, PHONE, redis_prefix
 
 pytestmark = pytest.mark.services
 
@@ -42,11 +42,11 @@ def move_cookies(source, target, app) -> None:
             target.set_cookie(name, cookie.value)
 
 
-def test_password_on_one_server_code_on_the_other(servers, fake_vonage):
+def test_password_on_one_server_code_on_the_other(servers, fake_vonage, auth):
     one, two = servers()
-    make_user(one, phone=PHONE)
+    auth.make_user(phone=PHONE, app=one)
     browser_on_one = one.test_client()
-    response = sign_in(browser_on_one)
+    response = auth.sign_in(client=browser_on_one)
     assert response.headers["Location"].endswith("/signin/verify")
     code = fake_vonage.last_code(PHONE)
 
@@ -72,11 +72,11 @@ def test_password_on_one_server_code_on_the_other(servers, fake_vonage):
         assert replay.get("/signin/verify").headers["Location"].endswith("/signin")
 
 
-def test_a_finished_sign_in_cannot_be_replayed_on_the_other_server(servers, fake_vonage):
+def test_a_finished_sign_in_cannot_be_replayed_on_the_other_server(servers, fake_vonage, auth):
     one, two = servers()
-    make_user(one, phone=PHONE)
+    auth.make_user(phone=PHONE, app=one)
     first, second = one.test_client(), two.test_client()
-    sign_in(first)
+    auth.sign_in(client=first)
     move_cookies(first, second, one)
     code = fake_vonage.last_code(PHONE)
     assert first.post("/signin/verify", data={"code": code}).status_code == 303
@@ -88,13 +88,13 @@ def test_a_finished_sign_in_cannot_be_replayed_on_the_other_server(servers, fake
     assert first.get("/account").status_code == 200
 
 
-def test_password_change_on_one_server_ends_the_session_on_the_other(servers, fake_vonage):
+def test_password_change_on_one_server_ends_the_session_on_the_other(servers, fake_vonage, auth):
     one, two = servers()
-    make_user(one)
+    auth.make_user(app=one)
     laptop = one.test_client()  # signed in through server one
     phone = two.test_client()  # another device, signed in through server two
-    sign_in_fully(laptop, fake_vonage)
-    sign_in_fully(phone, fake_vonage)
+    auth.sign_in_fully(client=laptop)
+    auth.sign_in_fully(client=phone)
     assert phone.get("/account").status_code == 200
 
     response = laptop.post("/account/password", data={"current": PASSWORD, "new": NEW_PASSWORD,
@@ -108,14 +108,14 @@ def test_password_change_on_one_server_ends_the_session_on_the_other(servers, fa
     move_cookies(laptop, laptop_on_two, one)
     assert laptop_on_two.get("/account").status_code == 200
     # The new password works through the other server.
-    assert sign_in(two.test_client(), password=NEW_PASSWORD).status_code == 303
+    assert auth.sign_in(password=NEW_PASSWORD, client=two.test_client()).status_code == 303
 
 
-def test_rate_limits_count_across_both_servers(servers, fake_vonage):
+def test_rate_limits_count_across_both_servers(servers, fake_vonage, auth):
     import redis
 
     one, two = servers(RATELIMIT_ENABLED=True, RATELIMIT_SIGNIN="3 per minute")
-    make_user(one)
+    auth.make_user(app=one)
     assert one.config["RATELIMIT_STORAGE_URI"].startswith("redis://")
     wrong = {"email": "patient@example.com", "password": "not-the-password-1"}
     statuses = [one.test_client().post("/signin", data=wrong).status_code,

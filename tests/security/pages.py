@@ -3,12 +3,13 @@
 import re
 from html.parser import HTMLParser
 
-from tests.support import PHONE, PHONE_NATIONAL, htmx, make_user, sign_in, sign_in_fully
+from tests.support import PHONE, PHONE_NATIONAL, AuthActions, htmx
 
 
 def reachable_pages(app, fake_vonage) -> list[tuple[str, object]]:
     """Return (label, response) for every page and partial, anonymous to fully signed in."""
     found: list[tuple[str, object]] = []
+    auth = AuthActions(None, fake_vonage, app=app)
 
     def add(label, response):
         found.append((label, response))
@@ -32,9 +33,9 @@ def reachable_pages(app, fake_vonage) -> list[tuple[str, object]]:
     add("sign-up refused partial", anonymous.post("/signup", data={"email": "bad", "password": "x", "confirm": "x"},
                                                    headers=htmx()))
 
-    make_user(app, "twofa@example.com", phone=PHONE)
+    auth.make_user("twofa@example.com", phone=PHONE)
     pending = app.test_client()
-    add("sign-in, code needed", sign_in(pending, "twofa@example.com"))
+    add("sign-in, code needed", auth.sign_in("twofa@example.com", client=pending))
     add("GET /signin/verify", pending.get("/signin/verify"))
     add("GET /signin/recovery", pending.get("/signin/recovery"))
     add("wrong code partial", pending.post("/signin/verify", data={"code": "000000"}, headers=htmx()))
@@ -43,9 +44,9 @@ def reachable_pages(app, fake_vonage) -> list[tuple[str, object]]:
     add("wrong recovery code", pending.post("/signin/recovery", data={"code": "nope"}))
     add("pending gate (redirect)", pending.get("/account"))
 
-    make_user(app, "plain@example.com")
+    auth.make_user("plain@example.com")
     user = app.test_client()
-    sign_in_fully(user, fake_vonage, "plain@example.com")
+    auth.sign_in_fully("plain@example.com", client=user)
     add("GET /account", user.get("/account"))
     add("GET /account htmx", user.get("/account", headers=htmx()))
     add("GET /account/password", user.get("/account/password"))

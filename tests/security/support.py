@@ -1,8 +1,8 @@
-"""Helpers for the security suite: limits config, a fixed start date, state snapshots, sign-in shortcuts."""
+"""Helpers for the security suite: limits config, a fixed start date, state snapshots, the `security_auth` shortcuts."""
 
 from datetime import UTC, datetime
 
-from tests.support import PASSWORD, PHONE, make_user, sign_in, sign_in_fully
+from tests.support import PASSWORD, PHONE
 
 # Per-IP and global limits on, counted in memory so a moved clock moves their windows too.
 LIMITS_ON = {"RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://"}
@@ -62,21 +62,27 @@ def codes_sent(fake_vonage, number: str = PHONE) -> int:
     return len([m for m in fake_vonage.sent_to(number) if "verification code is" in m["text"]])
 
 
-def pending_sign_in(app, client, email="patient@example.com"):
-    """Bring a 2FA user's client to the "enter the code" step."""
-    response = sign_in(client, email)
-    assert response.status_code == 303 and response.headers["Location"].endswith("/signin/verify"), response.headers
-    return response
+class SecurityAuthActions:
+    """The suite's shortcuts on top of `auth`: two-factor users, half-done and whole sign-ins."""
 
+    def __init__(self, auth):
+        self.auth = auth
 
-def two_factor_user(app, email="patient@example.com", phone=PHONE, **kwargs) -> int:
-    return make_user(app, email=email, phone=phone, **kwargs)
+    def two_factor_user(self, email="patient@example.com", phone=PHONE, *, app=None, **kwargs) -> int:
+        """Create a user with two-factor on; return its id."""
+        return self.auth.make_user(email=email, phone=phone, app=app, **kwargs)
 
+    def pending_sign_in(self, email="patient@example.com", *, client=None):
+        """Bring a 2FA user's browser to the "enter the code" step."""
+        response = self.auth.sign_in(email, client=client)
+        assert response.status_code == 303 and response.headers["Location"].endswith("/signin/verify"), \
+            response.headers
+        return response
 
-def signed_in(app, fake_vonage, email="patient@example.com", password=PASSWORD, environ=None):
-    """A new client signed in (answering the code when asked)."""
-    client = app.test_client()
-    if environ:
-        client.environ_base.update(environ)
-    sign_in_fully(client, fake_vonage, email, password)
-    return client
+    def signed_in(self, email="patient@example.com", password=PASSWORD, environ=None, *, app=None):
+        """A new browser signed in (answering the code when asked)."""
+        client = (app or self.auth.app).test_client()
+        if environ:
+            client.environ_base.update(environ)
+        self.auth.sign_in_fully(email, password, client=client)
+        return client

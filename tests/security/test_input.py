@@ -5,8 +5,8 @@ import io
 import pytest
 
 from app.security import accounts, codes
-from tests.support import PASSWORD, PHONE, PHONE_NATIONAL, htmx, make_user, sign_in, sign_in_fully
-from tests.security.support import snapshot, two_factor_user, user_row
+from tests.support import PASSWORD, PHONE, PHONE_NATIONAL, htmx
+from tests.security.support import snapshot, user_row
 from tests.security.pages import html_pages, inline_code, reachable_pages
 
 PAYLOADS = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "'><svg onload=alert(1)>"]
@@ -71,10 +71,10 @@ def test_asvs_5_3_3_next_parameter_is_escaped(app, client, payload):
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)
-def test_asvs_5_3_3_account_forms_escape_every_field(app, fake_vonage, payload):
-    make_user(app)
+def test_asvs_5_3_3_account_forms_escape_every_field(app, fake_vonage, payload, auth):
+    auth.make_user()
     client = app.test_client()
-    sign_in_fully(client, fake_vonage)
+    auth.sign_in_fully(client=client)
     for path, data in SIGNED_IN_FORMS.items():
         for name in data:
             for headers in ({}, htmx()):
@@ -86,10 +86,10 @@ def test_asvs_5_3_3_account_forms_escape_every_field(app, fake_vonage, payload):
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)
-def test_asvs_5_3_3_two_factor_forms_escape_every_field(app, fake_vonage, payload):
-    two_factor_user(app)
+def test_asvs_5_3_3_two_factor_forms_escape_every_field(app, fake_vonage, payload, auth, security_auth):
+    security_auth.two_factor_user()
     client = app.test_client()
-    sign_in_fully(client, fake_vonage)
+    auth.sign_in_fully(client=client)
     for path, data in TWO_FACTOR_FORMS.items():
         for name in data:
             for headers in ({}, htmx()):
@@ -99,10 +99,10 @@ def test_asvs_5_3_3_two_factor_forms_escape_every_field(app, fake_vonage, payloa
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)
-def test_asvs_5_3_3_pending_sign_in_forms_escape_every_field(app, fake_vonage, payload):
-    two_factor_user(app)
+def test_asvs_5_3_3_pending_sign_in_forms_escape_every_field(app, fake_vonage, payload, auth, security_auth):
+    security_auth.two_factor_user()
     client = app.test_client()
-    sign_in(client)
+    auth.sign_in(client=client)
     for path, data in PENDING_FORMS.items():
         for name in data:
             for headers in ({}, htmx()):
@@ -110,20 +110,20 @@ def test_asvs_5_3_3_pending_sign_in_forms_escape_every_field(app, fake_vonage, p
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)
-def test_asvs_5_3_3_browser_name_from_user_agent_is_escaped(app, fake_vonage, payload):
-    two_factor_user(app)
+def test_asvs_5_3_3_browser_name_from_user_agent_is_escaped(app, fake_vonage, payload, auth, security_auth):
+    security_auth.two_factor_user()
     client = app.test_client()
     client.environ_base["HTTP_USER_AGENT"] = f"Mozilla/5.0 {payload} Chrome/120.0 {payload}"
-    sign_in_fully(client, fake_vonage, trust=True)
+    auth.sign_in_fully(trust=True, client=client)
     assert_inert(client.get("/account/two-factor"), payload, "devices list")
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)
-def test_asvs_5_3_3_staff_area_escapes_search_and_reason(app, fake_vonage, payload):
-    make_user(app, email="staff@example.com", phone=PHONE, staff=True)
-    target = make_user(app, email="someone@example.com")
+def test_asvs_5_3_3_staff_area_escapes_search_and_reason(app, fake_vonage, payload, auth):
+    auth.make_user(email="staff@example.com", phone=PHONE, staff=True)
+    target = auth.make_user(email="someone@example.com")
     staff = app.test_client()
-    sign_in_fully(staff, fake_vonage, "staff@example.com")
+    auth.sign_in_fully("staff@example.com", client=staff)
     assert_inert(staff.get("/admin/", query_string={"q": payload}), payload, "search")
     assert_inert(staff.get("/admin/audit", query_string={"type": payload, "account": payload, "from": payload}),
                  payload, "audit filter")
@@ -149,8 +149,8 @@ def test_asvs_5_1_4_every_text_input_is_bounded_in_the_page(app, fake_vonage):
 @pytest.mark.parametrize("path, name", [
     ("/signin", "email"), ("/signin", "password"), ("/signup", "email"), ("/signup", "password"),
 ])
-def test_asvs_5_1_4_overlong_fields_are_refused_not_stored(app, client, path, name):
-    make_user(app)
+def test_asvs_5_1_4_overlong_fields_are_refused_not_stored(app, client, path, name, auth):
+    auth.make_user()
     before = snapshot(app)
     data = {"email": "new@example.com", "password": PASSWORD, "confirm": PASSWORD, name: "a" * 20_000 + "@example.com"}
     response = client.post(path, data=data)
@@ -159,9 +159,9 @@ def test_asvs_5_1_4_overlong_fields_are_refused_not_stored(app, client, path, na
     assert snapshot(app) == before
 
 
-def test_asvs_5_1_4_overlong_phone_and_code_are_refused(app, client, fake_vonage):
-    make_user(app)
-    sign_in_fully(client, fake_vonage)
+def test_asvs_5_1_4_overlong_phone_and_code_are_refused(app, client, fake_vonage, auth):
+    auth.make_user()
+    auth.sign_in_fully()
     assert client.post("/account/two-factor/setup", data={"country": "US", "phone": "2" * 5000}).status_code == 422
     assert client.post("/account/two-factor/setup", data={"country": "US" * 100, "phone": PHONE_NATIONAL}).status_code == 422
     assert fake_vonage.messages == []
@@ -187,9 +187,9 @@ def test_asvs_2_7_code_refuses_anything_else(raw):
     assert codes.normalise_code(raw) is None
 
 
-def test_asvs_2_7_code_endpoint_refuses_padded_code_with_trailing_junk(app, client, fake_vonage):
-    uid = two_factor_user(app)
-    sign_in(client)
+def test_asvs_2_7_code_endpoint_refuses_padded_code_with_trailing_junk(app, client, fake_vonage, auth, security_auth):
+    uid = security_auth.two_factor_user()
+    auth.sign_in()
     right = fake_vonage.last_code(PHONE)
     for junk in (right + " " * 26 + "x", right + "-" * 40 + "9", "１２３４５６"):
         response = client.post("/signin/verify", data={"code": junk})
@@ -200,16 +200,16 @@ def test_asvs_2_7_code_endpoint_refuses_padded_code_with_trailing_junk(app, clie
 
 # ---------------------------------------------------------------- unicode normalisation and emails
 
-def test_asvs_5_1_4_email_is_nfkc_normalised(app, client):
-    make_user(app)
-    assert sign_in(client, "ＰＡＴＩＥＮＴ@ｅｘａｍｐｌｅ.ｃｏｍ").status_code == 303
+def test_asvs_5_1_4_email_is_nfkc_normalised(app, client, auth):
+    auth.make_user()
+    assert auth.sign_in("ＰＡＴＩＥＮＴ@ｅｘａｍｐｌｅ.ｃｏｍ").status_code == 303
 
 
-def test_asvs_2_1_password_is_nfc_normalised(app, client):
+def test_asvs_2_1_password_is_nfc_normalised(app, client, auth):
     composed, decomposed = "Caf\u00e9-Orbit-Kettle-42", "Cafe\u0301-Orbit-Kettle-42"
     assert client.post("/signup", data={"email": "cafe@example.com", "password": decomposed,
                                         "confirm": decomposed}).status_code == 303
-    assert sign_in(client, "cafe@example.com", composed).status_code == 303
+    assert auth.sign_in("cafe@example.com", composed).status_code == 303
 
 
 @pytest.mark.parametrize("email", [
@@ -229,13 +229,13 @@ def test_asvs_5_1_3_control_characters_are_refused_by_the_email_rule():
         assert accounts.email_problem(email) is not None
 
 
-def test_asvs_5_1_4_control_characters_are_dropped_from_form_fields(app, client):
+def test_asvs_5_1_4_control_characters_are_dropped_from_form_fields(app, client, auth):
     """NUL and other controls never reach the database (PostgreSQL can't even store NUL)."""
     response = client.post("/signup", data={"email": "pat\x00ient@exa\x07mple.com", "password": PASSWORD,
                                              "confirm": PASSWORD})
     assert response.status_code == 303
     assert [dict(row)["email"] for row in snapshot(app)["users"]] == ["patient@example.com"]
-    assert sign_in(client, "patient@example.com", PASSWORD + "\x00").status_code == 303
+    assert auth.sign_in("patient@example.com", PASSWORD + "\x00").status_code == 303
 
 
 @pytest.mark.parametrize("email", ["a@example.com", "first.last+tag@sub.example.co.uk", "x_y-z@example.io"])
@@ -243,9 +243,9 @@ def test_asvs_5_1_3_ordinary_emails_are_accepted(email):
     assert accounts.email_problem(accounts.normalise_email(email)) is None
 
 
-def test_asvs_5_1_4_phone_digits_in_other_scripts_normalise_to_e164(app, client, fake_vonage):
-    make_user(app)
-    sign_in_fully(client, fake_vonage)
+def test_asvs_5_1_4_phone_digits_in_other_scripts_normalise_to_e164(app, client, fake_vonage, auth):
+    auth.make_user()
+    auth.sign_in_fully()
     response = client.post("/account/two-factor/setup", data={"country": "US", "phone": "２０１-５５５-０１２３"})
     assert response.status_code == 303
     assert fake_vonage.messages[-1]["to"] == PHONE.lstrip("+")
@@ -253,9 +253,9 @@ def test_asvs_5_1_4_phone_digits_in_other_scripts_normalise_to_e164(app, client,
 
 @pytest.mark.parametrize("phone", ["1-800-FLOWERS", "201555012a", "201 555 0123 ext 5", "+1 201 555 0123;",
                                    "<2015550123>", "2015550123\u200b", "+", "()", "\u202e2015550123"])
-def test_asvs_5_1_3_malformed_phone_numbers_are_refused(app, client, fake_vonage, phone):
-    make_user(app)
-    sign_in_fully(client, fake_vonage)
+def test_asvs_5_1_3_malformed_phone_numbers_are_refused(app, client, fake_vonage, phone, auth):
+    auth.make_user()
+    auth.sign_in_fully()
     response = client.post("/account/two-factor/setup", data={"country": "US", "phone": phone})
     assert response.status_code == 422
     assert fake_vonage.messages == []
@@ -263,8 +263,8 @@ def test_asvs_5_1_3_malformed_phone_numbers_are_refused(app, client, fake_vonage
 
 # ---------------------------------------------------------------- malformed requests: clean 4xx, nothing changes
 
-def test_owasp_body_over_64_kb_is_413_and_changes_nothing(app, client):
-    make_user(app)
+def test_owasp_body_over_64_kb_is_413_and_changes_nothing(app, client, auth):
+    auth.make_user()
     before = snapshot(app)
     for path in ("/signin", "/signup"):
         response = client.post(path, data={"email": "x" * (64 * 1024), "password": PASSWORD})
@@ -290,8 +290,8 @@ class TestWithCsrf:
         response = client.post("/signin", data={"email": "x" * 70_000})
         assert response.status_code == 413
 
-    def test_owasp_post_without_csrf_token_is_400_and_changes_nothing(self, app, client):
-        make_user(app)
+    def test_owasp_post_without_csrf_token_is_400_and_changes_nothing(self, app, client, auth):
+        auth.make_user()
         before = snapshot(app)
         response = client.post("/signin", data={"email": "patient@example.com", "password": PASSWORD})
         assert response.status_code == 400
@@ -313,8 +313,8 @@ class TestWithCsrf:
     ("application/json", b'{"email": "patient@example.com", "password": "x"}'),
     ("text/plain", b"\x00\x01\x02"),
 ])
-def test_owasp_badly_encoded_bodies_get_a_clean_4xx(app, client, content_type, body):
-    make_user(app)
+def test_owasp_badly_encoded_bodies_get_a_clean_4xx(app, client, content_type, body, auth):
+    auth.make_user()
     before = snapshot(app)
     for path in ("/signin", "/signup"):
         response = client.post(path, data=body, content_type=content_type)
@@ -328,9 +328,9 @@ def test_owasp_badly_encoded_bodies_get_a_clean_4xx(app, client, content_type, b
     ("GET", "/account/two-factor/verify"), ("DELETE", "/account"), ("PUT", "/account/password"),
     ("GET", "/account/two-factor/devices/1/forget"), ("TRACE", "/signin"),
 ])
-def test_owasp_wrong_methods_get_405(app, client, fake_vonage, method, path):
-    make_user(app)
-    sign_in_fully(client, fake_vonage)
+def test_owasp_wrong_methods_get_405(app, client, fake_vonage, method, path, auth):
+    auth.make_user()
+    auth.sign_in_fully()
     before = snapshot(app)
     response = client.open(path, method=method)
     assert response.status_code == 405
@@ -340,16 +340,16 @@ def test_owasp_wrong_methods_get_405(app, client, fake_vonage, method, path):
 
 @pytest.mark.parametrize("path", ["/account/two-factor/devices/99999999999999999999999/forget",
                                   "/account/two-factor/devices/0/forget"])
-def test_owasp_out_of_range_ids_get_404(app, client, fake_vonage, path):
-    two_factor_user(app)
-    sign_in_fully(client, fake_vonage)
+def test_owasp_out_of_range_ids_get_404(app, client, fake_vonage, path, auth, security_auth):
+    security_auth.two_factor_user()
+    auth.sign_in_fully()
     assert client.post(path).status_code == 404
 
 
-def test_owasp_out_of_range_ids_in_the_staff_area_get_404(app, fake_vonage):
-    make_user(app, email="staff@example.com", phone=PHONE, staff=True)
+def test_owasp_out_of_range_ids_in_the_staff_area_get_404(app, fake_vonage, auth):
+    auth.make_user(email="staff@example.com", phone=PHONE, staff=True)
     staff = app.test_client()
-    sign_in_fully(staff, fake_vonage, "staff@example.com")
+    auth.sign_in_fully("staff@example.com", client=staff)
     assert staff.get("/admin/users/99999999999999999999999").status_code == 404
     assert staff.post("/admin/users/99999999999999999999999/actions/lock").status_code == 404
 
@@ -365,8 +365,8 @@ GARBAGE_HTMX = [
 
 
 @pytest.mark.parametrize("headers", GARBAGE_HTMX)
-def test_owasp_garbage_htmx_headers_get_a_clean_answer(app, fake_vonage, headers):
-    two_factor_user(app)
+def test_owasp_garbage_htmx_headers_get_a_clean_answer(app, fake_vonage, headers, security_auth):
+    security_auth.two_factor_user()
     client = app.test_client()
     before = snapshot(app)
     for method, path, data in (("GET", "/signin", None), ("POST", "/signin", {"email": "x", "password": "y"}),

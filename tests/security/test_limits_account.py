@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import SecurityEvent
-from tests.support import PASSWORD, PHONE, make_user, sign_in
-from tests.security.support import codes_sent, pending_sign_in, two_factor_user, user_row
+from tests.support import PASSWORD, PHONE
+from tests.security.support import codes_sent, user_row
 
 WRONG = "Wrong-Password-Entirely-1"
 THROTTLED_NOTICE = "many failed sign-in attempts"
@@ -39,14 +39,15 @@ def signin_failures(app) -> int:
 
 # ---------------------------------------------------------------- sign-in throttle per account
 
-def test_owasp_account_throttle_tenth_failure_checked_eleventh_refused(app, client, fake_vonage, clock):
-    two_factor_user(app)
+def test_owasp_account_throttle_tenth_failure_checked_eleventh_refused(app, client, fake_vonage, clock, auth,
+                                                                       security_auth):
+    security_auth.two_factor_user()
     for attempt in range(10):
-        response = sign_in(client, password=WRONG)
+        response = auth.sign_in(password=WRONG)
         assert response.status_code == 422, attempt
         assert "Incorrect email or password." in response.get_data(as_text=True)
     # The 11th try is refused before the password is looked at, even the right one.
-    response = sign_in(client)
+    response = auth.sign_in()
     assert response.status_code == 429
     assert "Too many sign-in attempts" in response.get_data(as_text=True)
     assert retry_after(response) == 31
@@ -55,130 +56,129 @@ def test_owasp_account_throttle_tenth_failure_checked_eleventh_refused(app, clie
     assert codes_sent(fake_vonage) == 0
 
 
-def test_owasp_account_throttle_delays_grow_and_end(app, client, clock):
-    make_user(app)
+def test_owasp_account_throttle_delays_grow_and_end(app, client, clock, auth):
+    auth.make_user()
     for _ in range(10):
-        assert sign_in(client, password=WRONG).status_code == 422
+        assert auth.sign_in(password=WRONG).status_code == 422
     # Delay after the 10th failure: 30 s; each further failure doubles it.
     for delay in (30, 60, 120, 240):
         clock.shift(delay - 1)
-        refused = sign_in(client)
+        refused = auth.sign_in()
         assert refused.status_code == 429, delay
         assert retry_after(refused) == 2
         clock.shift(1)
-        assert sign_in(client, password=WRONG).status_code == 422, delay
-        assert retry_after(sign_in(client)) == delay * 2 + 1
+        assert auth.sign_in(password=WRONG).status_code == 422, delay
+        assert retry_after(auth.sign_in()) == delay * 2 + 1
     # Not a permanent lock: after the delay the right password works.
     clock.shift(480)
-    response = sign_in(client)
+    response = auth.sign_in()
     assert response.status_code == 303 and response.headers["Location"].endswith("/account")
 
 
-def test_owasp_account_throttle_window_is_one_hour(app, client, clock):
-    make_user(app)
+def test_owasp_account_throttle_window_is_one_hour(app, client, clock, auth):
+    auth.make_user()
     for _ in range(10):
-        sign_in(client, password=WRONG)
+        auth.sign_in(password=WRONG)
     clock.shift(3600)
     # The failures are an hour old now: nine more are checked, the tenth is too.
     for _ in range(10):
-        assert sign_in(client, password=WRONG).status_code == 422
-    assert sign_in(client).status_code == 429
+        assert auth.sign_in(password=WRONG).status_code == 422
+    assert auth.sign_in().status_code == 429
 
 
-def test_owasp_account_throttle_success_starts_a_new_count(app, client, clock):
-    make_user(app)
+def test_owasp_account_throttle_success_starts_a_new_count(app, client, clock, auth):
+    auth.make_user()
     for _ in range(9):
-        sign_in(client, password=WRONG)
-    assert sign_in(client).status_code == 303
+        auth.sign_in(password=WRONG)
+    assert auth.sign_in().status_code == 303
     client.post("/signout")
     clock.shift(1)
     for _ in range(10):
-        assert sign_in(client, password=WRONG).status_code == 422
-    assert sign_in(client).status_code == 429
+        assert auth.sign_in(password=WRONG).status_code == 422
+    assert auth.sign_in().status_code == 429
 
 
 @pytest.mark.parametrize("typed", ["Patient@Example.COM", "  patient@EXAMPLE.com "])
-def test_owasp_account_throttle_success_typed_in_mixed_case_starts_a_new_count(app, client, clock, typed):
-    make_user(app)
+def test_owasp_account_throttle_success_typed_in_mixed_case_starts_a_new_count(app, client, clock, typed, auth):
+    auth.make_user()
     for _ in range(9):
-        assert sign_in(client, "PATIENT@example.com", password=WRONG).status_code == 422
-    assert sign_in(client, typed).status_code == 303
+        assert auth.sign_in("PATIENT@example.com", password=WRONG).status_code == 422
+    assert auth.sign_in(typed).status_code == 303
     client.post("/signout")
     clock.shift(1)
     # The success counted for the account however the email was typed, like the failures.
     for _ in range(10):
-        assert sign_in(client, password=WRONG).status_code == 422
-    assert sign_in(client).status_code == 429
+        assert auth.sign_in(password=WRONG).status_code == 422
+    assert auth.sign_in().status_code == 429
 
 
-def test_owasp_account_throttle_unknown_email_answers_alike(app, client, clock):
+def test_owasp_account_throttle_unknown_email_answers_alike(app, client, clock, auth):
     """No enumeration: an email nobody has is throttled exactly like a real one."""
-    make_user(app)
+    auth.make_user()
     answers = {}
     for email in ("patient@example.com", "nobody@example.com"):
         for _ in range(10):
-            sign_in(client, email, WRONG)
-        refused = sign_in(client, email, WRONG)
+            auth.sign_in(email, WRONG)
+        refused = auth.sign_in(email, WRONG)
         answers[email] = (refused.status_code, retry_after(refused),
                           re.sub(r'value="[^"]*"', "", refused.get_data(as_text=True)))
     assert answers["patient@example.com"] == answers["nobody@example.com"]
 
 
-def test_owasp_account_throttle_is_per_account_not_global(app, client, clock):
-    make_user(app)
-    make_user(app, email="other@example.com")
+def test_owasp_account_throttle_is_per_account_not_global(app, client, clock, auth):
+    auth.make_user()
+    auth.make_user(email="other@example.com")
     for _ in range(10):
-        sign_in(client, password=WRONG)
-    assert sign_in(client).status_code == 429
-    assert sign_in(app.test_client(), "other@example.com").status_code == 303
+        auth.sign_in(password=WRONG)
+    assert auth.sign_in().status_code == 429
+    assert auth.sign_in("other@example.com", client=app.test_client()).status_code == 303
 
 
-def test_rule_throttle_notice_texts_owner_once_when_2fa_on(app, client, fake_vonage, clock):
-    two_factor_user(app)
+def test_rule_throttle_notice_texts_owner_once_when_2fa_on(app, client, fake_vonage, clock, auth, security_auth):
+    security_auth.two_factor_user()
     for attempt in range(9):
-        sign_in(client, password=WRONG)
+        auth.sign_in(password=WRONG)
     assert notices(fake_vonage, THROTTLED_NOTICE) == []
-    sign_in(client, password=WRONG)
+    auth.sign_in(password=WRONG)
     assert len(notices(fake_vonage, THROTTLED_NOTICE)) == 1
     # Further failures after each delay send nothing more.
     for delay in (30, 60, 120):
         clock.shift(delay)
-        assert sign_in(client, password=WRONG).status_code == 422
+        assert auth.sign_in(password=WRONG).status_code == 422
     assert len(notices(fake_vonage, THROTTLED_NOTICE)) == 1
 
 
-def test_rule_throttle_notice_at_most_once_an_hour(app, client, fake_vonage, clock):
-    two_factor_user(app)
-    sign_in(client, password=WRONG)
+def test_rule_throttle_notice_at_most_once_an_hour(app, client, fake_vonage, clock, auth, security_auth):
+    security_auth.two_factor_user()
+    auth.sign_in(password=WRONG)
     clock.shift(1000)
     for _ in range(9):
-        sign_in(client, password=WRONG)
+        auth.sign_in(password=WRONG)
     assert len(notices(fake_vonage, THROTTLED_NOTICE)) == 1
     # The first failure ages out; the next one brings the count back to the limit.
     clock.shift(2601)
-    assert sign_in(client, password=WRONG).status_code == 422
+    assert auth.sign_in(password=WRONG).status_code == 422
     assert len(notices(fake_vonage, THROTTLED_NOTICE)) == 1
     # An hour after the notice, a new run of failures may warn again.
     clock.shift(1000)
     for _ in range(10):
-        sign_in(client, password=WRONG)
+        auth.sign_in(password=WRONG)
     assert len(notices(fake_vonage, THROTTLED_NOTICE)) == 2
 
 
-def test_rule_throttle_notice_not_sent_without_2fa(app, client, fake_vonage, clock):
-    make_user(app)
+def test_rule_throttle_notice_not_sent_without_2fa(app, client, fake_vonage, clock, auth):
+    auth.make_user()
     for _ in range(11):
-        sign_in(client, password=WRONG)
+        auth.sign_in(password=WRONG)
     assert fake_vonage.messages == []
 
 
-def test_rule_throttle_counts_reauthentication_failures(app, fake_vonage, clock):
+def test_rule_throttle_counts_reauthentication_failures(app, fake_vonage, clock, auth):
     """Guessing the password on the re-authentication form is throttled like sign-in."""
-    uid = make_user(app, phone=PHONE)
+    uid = auth.make_user(phone=PHONE)
     client = app.test_client()
-    from tests.support import sign_in_fully
 
-    sign_in_fully(client, fake_vonage)
+    auth.sign_in_fully(client=client)
     clock.shift(901)
     for attempt in range(10):
         response = client.post("/account/two-factor/disable", data={"password": WRONG})
@@ -189,10 +189,10 @@ def test_rule_throttle_counts_reauthentication_failures(app, fake_vonage, clock)
     assert user_row(app, uid).phone_e164 == PHONE
 
 
-def test_rule_throttle_counts_change_password_failures(app, client, clock):
+def test_rule_throttle_counts_change_password_failures(app, client, clock, auth):
     """The current-password field of Change password can't be used to guess the password."""
-    make_user(app)
-    assert sign_in(client).status_code == 303
+    auth.make_user()
+    assert auth.sign_in().status_code == 303
     clock.shift(1)
     new = "Violet-Harbour-Thimble-58"
     for attempt in range(10):
@@ -203,7 +203,7 @@ def test_rule_throttle_counts_change_password_failures(app, client, clock):
     assert "Retry-After" in response.headers
     client.post("/signout")
     clock.shift(31)
-    assert sign_in(client).status_code == 303  # the password did not change
+    assert auth.sign_in().status_code == 303  # the password did not change
 
 
 # ---------------------------------------------------------------- NIST 800-63B: 100 consecutive failures
@@ -251,9 +251,9 @@ class TestNist:
         for _ in range(times):
             assert client.post("/signin/verify", data={"code": wrong_code(code)}).status_code == 422
 
-    def test_nist_100_failures_cap(self, app, client, fake_vonage, clock, checker):
-        uid = two_factor_user(app)
-        pending_sign_in(app, client)
+    def test_nist_100_failures_cap(self, app, client, fake_vonage, clock, checker, security_auth):
+        uid = security_auth.two_factor_user()
+        security_auth.pending_sign_in()
         self._fail(client, fake_vonage, 4)
         for round_ in range(19):
             self._resend(client, clock)
@@ -273,8 +273,8 @@ class TestNist:
         assert client.get("/account").status_code in (302, 303)
         assert user_row(app, uid).consecutive_code_failures == 100
 
-    def test_nist_cap_holds_across_time_and_new_sign_ins(self, app, fake_vonage, clock, checker):
-        uid = two_factor_user(app)
+    def test_nist_cap_holds_across_time_and_new_sign_ins(self, app, fake_vonage, clock, checker, security_auth):
+        uid = security_auth.two_factor_user()
         from app.extensions import db
         from app.models import User
 
@@ -282,22 +282,22 @@ class TestNist:
             db.session.get(User, uid).consecutive_code_failures = 99
             db.session.commit()
         client = app.test_client()
-        pending_sign_in(app, client)
+        security_auth.pending_sign_in(client=client)
         self._fail(client, fake_vonage, 1)  # the 100th is still checked
         assert checker.comparisons == 1
         clock.shift(30 * 86400)
         fresh = app.test_client()
         sent_before = len(fake_vonage.messages)
-        pending_sign_in(app, fresh)
+        security_auth.pending_sign_in(client=fresh)
         # A capped account gets no more codes texted (they could not be used anyway).
         assert len(fake_vonage.messages) == sent_before
         response = fresh.post("/signin/verify", data={"code": "123456"})
         assert response.status_code == 422 and "Too many wrong codes" in response.get_data(as_text=True)
         assert checker.comparisons == 1
 
-    def test_nist_capped_account_resend_sends_nothing(self, app, client, fake_vonage, clock, checker):
-        uid = two_factor_user(app)
-        pending_sign_in(app, client)
+    def test_nist_capped_account_resend_sends_nothing(self, app, client, fake_vonage, clock, checker, security_auth):
+        uid = security_auth.two_factor_user()
+        security_auth.pending_sign_in()
         from app.extensions import db
         from app.models import User
 
@@ -311,9 +311,9 @@ class TestNist:
         assert "Too many wrong codes" in response.get_data(as_text=True)
         assert len(fake_vonage.messages) == sent_before
 
-    def test_nist_cap_counts_recovery_code_failures_too(self, app, client, fake_vonage, clock, checker):
-        uid = two_factor_user(app)
-        pending_sign_in(app, client)
+    def test_nist_cap_counts_recovery_code_failures_too(self, app, client, fake_vonage, clock, checker, security_auth):
+        uid = security_auth.two_factor_user()
+        security_auth.pending_sign_in()
         from app.extensions import db
         from app.models import User
 
@@ -326,16 +326,16 @@ class TestNist:
         assert response.status_code == 422 and "Too many wrong codes" in response.get_data(as_text=True)
         assert checker.comparisons == 0
 
-    def test_nist_right_code_resets_the_count(self, app, client, fake_vonage, clock, checker):
-        uid = two_factor_user(app)
-        pending_sign_in(app, client)
+    def test_nist_right_code_resets_the_count(self, app, client, fake_vonage, clock, checker, security_auth):
+        uid = security_auth.two_factor_user()
+        security_auth.pending_sign_in()
         self._fail(client, fake_vonage, 4)
         assert client.post("/signin/verify", data={"code": fake_vonage.last_code(PHONE)}).status_code == 303
         assert user_row(app, uid).consecutive_code_failures == 0
 
-    def test_nist_malformed_codes_are_not_counted(self, app, client, fake_vonage, clock, checker):
-        uid = two_factor_user(app)
-        pending_sign_in(app, client)
+    def test_nist_malformed_codes_are_not_counted(self, app, client, fake_vonage, clock, checker, security_auth):
+        uid = security_auth.two_factor_user()
+        security_auth.pending_sign_in()
         for junk in ("", "12345", "1234567", "abcdef", "１２３４５６", "١٢٣٤٥٦", "12 34 5x"):
             response = client.post("/signin/verify", data={"code": junk})
             assert response.status_code == 422
@@ -345,9 +345,9 @@ class TestNist:
 
 # ---------------------------------------------------------------- password right, code wrong
 
-def test_rule_wrong_code_notice_after_three_and_once_an_hour(app, client, fake_vonage, clock):
-    two_factor_user(app)
-    pending_sign_in(app, client)
+def test_rule_wrong_code_notice_after_three_and_once_an_hour(app, client, fake_vonage, clock, security_auth):
+    security_auth.two_factor_user()
+    security_auth.pending_sign_in()
     code = fake_vonage.last_code(PHONE)
     for _ in range(2):
         client.post("/signin/verify", data={"code": wrong_code(code)})
@@ -360,7 +360,7 @@ def test_rule_wrong_code_notice_after_three_and_once_an_hour(app, client, fake_v
     client.post("/signin/verify", data={"code": wrong_code(code)})
     clock.shift(3599)
     again = app.test_client()
-    pending_sign_in(app, again)
+    security_auth.pending_sign_in(client=again)
     code = fake_vonage.last_code(PHONE)
     for _ in range(3):
         again.post("/signin/verify", data={"code": wrong_code(code)})

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import SecurityEvent
-from tests.support import PASSWORD, htmx, make_user, sign_in
+from tests.support import PASSWORD, htmx
 from tests.security.support import LIMITS_ON
 
 
@@ -26,14 +26,14 @@ def failed_sign_ins(app) -> int:
                                  .where(SecurityEvent.type == "signin_failed"))
 
 
-def test_owasp_signin_per_ip_limit_boundary(app, clock):
+def test_owasp_signin_per_ip_limit_boundary(app, clock, auth):
     assert app.config["RATELIMIT_SIGNIN"] == "20 per minute"
-    make_user(app)
+    auth.make_user()
     spray = client_at(app, "198.51.100.7")
     # Password spraying: one guess each for many accounts, all from one address.
     for n in range(20):
-        assert sign_in(spray, f"user{n}@example.com", "Wrong-Password-Entirely-1").status_code == 422, n
-    refused = sign_in(spray)  # even the right password of a real account
+        assert auth.sign_in(f"user{n}@example.com", "Wrong-Password-Entirely-1", client=spray).status_code == 422, n
+    refused = auth.sign_in(client=spray)  # even the right password of a real account
     assert refused.status_code == 429
     assert int(refused.headers["Retry-After"]) == 60
     assert "Try again in 1 minute" in refused.get_data(as_text=True)
@@ -42,11 +42,11 @@ def test_owasp_signin_per_ip_limit_boundary(app, clock):
     partial = spray.post("/signin", data={"email": "x@example.com", "password": "x"}, headers=htmx())
     assert partial.status_code == 429 and "<html" not in partial.get_data(as_text=True)
     # Another address is unaffected; this one is free again when the minute is up.
-    assert sign_in(client_at(app, "198.51.100.8")).status_code == 303
+    assert auth.sign_in(client=client_at(app, "198.51.100.8")).status_code == 303
     clock.shift(59)
-    assert sign_in(spray).status_code == 429
+    assert auth.sign_in(client=spray).status_code == 429
     clock.shift(1)
-    assert sign_in(spray).status_code == 303
+    assert auth.sign_in(client=spray).status_code == 303
 
 
 def test_owasp_signup_per_ip_limit_boundary(app, clock):
@@ -71,7 +71,7 @@ def test_owasp_signin_pages_are_not_limited_for_reading(app, clock):
 
 @pytest.mark.settings(RATELIMIT_ENABLED=False)
 class TestSwitchedOff:
-    def test_rule_ratelimit_enabled_false_lifts_the_per_ip_limit(self, app, clock):
+    def test_rule_ratelimit_enabled_false_lifts_the_per_ip_limit(self, app, clock, auth):
         spray = client_at(app, "198.51.100.7")
         for n in range(25):
-            assert sign_in(spray, f"user{n}@example.com", "Wrong-Password-Entirely-1").status_code == 422
+            assert auth.sign_in(f"user{n}@example.com", "Wrong-Password-Entirely-1", client=spray).status_code == 422

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.support import OTHER_PHONE, PASSWORD, PHONE, htmx, sign_in
+from tests.support import OTHER_PHONE, PASSWORD, PHONE, htmx
 from tests.security.support import advance
 
 NEW_PASSWORD = "Violet-Harbour-Thimble-58"
@@ -29,13 +29,13 @@ def every_logger_at_debug(caplog):
     return caplog
 
 
-def full_flow(app, client, fake_vonage, clock) -> dict[str, set[str]]:
+def full_flow(auth, app, client, fake_vonage, clock) -> dict[str, set[str]]:
     """Sign up, turn 2FA on, sign in with a code and trust, change number and password, turn 2FA off."""
     secrets: dict[str, set[str]] = {"code": set(), "password": {PASSWORD, NEW_PASSWORD}, "token": set()}
     client.environ_base["HTTP_USER_AGENT"] = "Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0 Safari/537.36"
     assert client.post("/signup", data={"email": "pat@example.com", "password": PASSWORD,
                                         "confirm": PASSWORD}).status_code == 303
-    assert sign_in(client, "pat@example.com").status_code == 303
+    assert auth.sign_in("pat@example.com", client=client).status_code == 303
     client.post("/account/two-factor/setup", data={"country": "US", "phone": "201-555-0123"}, headers=htmx())
     client.post("/account/two-factor/verify", data={"code": "000000"}, headers=htmx())
     page = client.post("/account/two-factor/verify", data={"code": fake_vonage.last_code(PHONE), "trust": "on"},
@@ -47,7 +47,7 @@ def full_flow(app, client, fake_vonage, clock) -> dict[str, set[str]]:
     secrets["token"].add(client.get_cookie(app.config["TRUST_COOKIE_NAME"]).value)
     client.post("/signout/completely")
 
-    sign_in(client, "pat@example.com")
+    auth.sign_in("pat@example.com", client=client)
     client.post("/signin/verify", data={"code": "999999"})
     clock.shift(31)
     client.post("/signin/resend")
@@ -67,7 +67,7 @@ def full_flow(app, client, fake_vonage, clock) -> dict[str, set[str]]:
     client.post("/account/password", data={"current": PASSWORD, "new": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     client.post("/account/two-factor/disable", data={"password": NEW_PASSWORD})
     for _ in range(11):
-        sign_in(app.test_client(), "pat@example.com", "Wrong-Password-Entirely-1")
+        auth.sign_in("pat@example.com", "Wrong-Password-Entirely-1", client=app.test_client())
     secrets["code"] |= {m for r in fake_vonage.requests for m in re.findall(r"code is (\d{6})", r["form"].get("text", ""))}
     assert len(secrets["code"]) >= 5 and len(secrets["token"]) == 2
     return secrets
@@ -83,8 +83,8 @@ def logged_text(caplog) -> str:
     return "\n".join(parts)
 
 
-def test_owasp_logs_hold_no_code_password_token_or_number(app, client, fake_vonage, clock, every_logger_at_debug):
-    secrets = full_flow(app, client, fake_vonage, clock)
+def test_owasp_logs_hold_no_code_password_token_or_number(app, client, fake_vonage, clock, every_logger_at_debug, auth):
+    secrets = full_flow(auth, app, client, fake_vonage, clock)
     text = logged_text(every_logger_at_debug)
     assert "code_sent" in text and "signin_failed" in text
     for kind, values in secrets.items():
@@ -94,13 +94,13 @@ def test_owasp_logs_hold_no_code_password_token_or_number(app, client, fake_vona
         assert number not in text, f"number {number} leaked"
 
 
-def test_owasp_audit_rows_hold_no_code_password_token_or_number(app, client, fake_vonage, clock):
+def test_owasp_audit_rows_hold_no_code_password_token_or_number(app, client, fake_vonage, clock, auth):
     from sqlalchemy import select
 
     from app.extensions import db
     from app.models import SecurityEvent
 
-    secrets = full_flow(app, client, fake_vonage, clock)
+    secrets = full_flow(auth, app, client, fake_vonage, clock)
     with app.app_context():
         rows = db.session.scalars(select(SecurityEvent)).all()
         stored = "\n".join(f"{r.type} {r.subject} {r.details} {r.user_agent}" for r in rows)
@@ -111,9 +111,9 @@ def test_owasp_audit_rows_hold_no_code_password_token_or_number(app, client, fak
         assert number not in stored
 
 
-def test_rule_one_json_line_per_security_event(app, client, fake_vonage, clock, caplog):
+def test_rule_one_json_line_per_security_event(app, client, fake_vonage, clock, caplog, auth):
     caplog.set_level(logging.INFO, logger="app.security")
-    full_flow(app, client, fake_vonage, clock)
+    full_flow(auth, app, client, fake_vonage, clock)
     lines = [r for r in caplog.records if r.name == "app.security"]
     assert len(lines) > 20
     for record in lines:

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from app.forms import safe_next
 from app.security import accounts, codes
 from app.security.phones import PhoneError, allowed_regions, parse_mobile
-from tests.support import PHONE, htmx, make_user, sign_in, sign_in_fully
-from tests.security.support import snapshot, two_factor_user
+from tests.support import PHONE, htmx
+from tests.security.support import snapshot
 
 FAST = settings(max_examples=100, deadline=None)
 ENDPOINT = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -81,10 +81,10 @@ def test_property_next_is_always_a_local_path(target):
 
 @ENDPOINT
 @given(email=st.text(max_size=300), password=st.text(max_size=300), as_htmx=st.booleans())
-def test_property_sign_in_never_500_and_wrong_credentials_change_nothing(app, email, password, as_htmx):
+def test_property_sign_in_never_500_and_wrong_credentials_change_nothing(app, email, password, as_htmx, auth):
     assume(password != "Blue-Kettle-Orbit-42")
     if not snapshot(app)["users"]:
-        make_user(app)
+        auth.make_user()
     before = snapshot(app)
     client = app.test_client()
     response = client.post("/signin", data={"email": email, "password": password},
@@ -112,11 +112,12 @@ def invalid_code(raw: str) -> bool:
 
 @ENDPOINT
 @given(raw=CODE_TEXT)
-def test_property_sign_in_code_endpoint_never_500_and_invalid_codes_change_nothing(app, fake_vonage, raw):
+def test_property_sign_in_code_endpoint_never_500_and_invalid_codes_change_nothing(app, fake_vonage, raw, auth,
+                                                                                   security_auth):
     def pending_client():
-        two_factor_user(app)
+        security_auth.two_factor_user()
         client = app.test_client()
-        sign_in(client)
+        auth.sign_in(client=client)
         return client
 
     client = reused(app, "pending", pending_client)
@@ -130,11 +131,11 @@ def test_property_sign_in_code_endpoint_never_500_and_invalid_codes_change_nothi
 
 @ENDPOINT
 @given(region=REGIONS, raw=PHONE_TEXT)
-def test_property_setup_endpoint_never_500_and_refused_numbers_send_nothing(app, fake_vonage, region, raw):
+def test_property_setup_endpoint_never_500_and_refused_numbers_send_nothing(app, fake_vonage, region, raw, auth):
     def signed_in():
-        make_user(app)
+        auth.make_user()
         client = app.test_client()
-        sign_in_fully(client, fake_vonage)
+        auth.sign_in_fully(client=client)
         return client
 
     client = reused(app, "signed-in", signed_in)
@@ -148,11 +149,11 @@ def test_property_setup_endpoint_never_500_and_refused_numbers_send_nothing(app,
 
 @ENDPOINT
 @given(raw=CODE_TEXT)
-def test_property_setup_code_endpoint_never_500_and_invalid_codes_change_nothing(app, fake_vonage, raw):
+def test_property_setup_code_endpoint_never_500_and_invalid_codes_change_nothing(app, fake_vonage, raw, auth):
     def in_setup_flow():
-        make_user(app)
+        auth.make_user()
         client = app.test_client()
-        sign_in_fully(client, fake_vonage)
+        auth.sign_in_fully(client=client)
         assert client.post("/account/two-factor/setup", data={"country": "US", "phone": PHONE}).status_code == 303
         return client
 

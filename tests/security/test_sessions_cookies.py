@@ -4,9 +4,9 @@ from http.cookies import SimpleCookie
 
 import pytest
 
-from tests.support import PASSWORD, PHONE, build_app, csrf_token, htmx, make_user, session_cookie, sign_in
-from tests.support import US_SENDER, sign_in_fully
-from tests.security.support import advance, snapshot, two_factor_user, user_row
+from tests.support import PASSWORD, PHONE, build_app, csrf_token, htmx, session_cookie
+from tests.support import US_SENDER
+from tests.security.support import advance, snapshot, user_row
 
 NEW_PASSWORD = "Violet-Harbour-Thimble-58"
 
@@ -45,8 +45,8 @@ class TestRegeneration:
     def post(self, client, path, data, token_from):
         return client.post(path, data={**data, "csrf_token": csrf_token(client, token_from)})
 
-    def test_asvs_3_2_1_new_session_id_at_each_privilege_change(self, app, client, fake_vonage, clock):
-        uid = two_factor_user(app)
+    def test_asvs_3_2_1_new_session_id_at_each_privilege_change(self, app, client, fake_vonage, clock, security_auth):
+        uid = security_auth.two_factor_user()
         client.get("/signin")
         anonymous = session_cookie(client, app)
         assert anonymous and stored(app, anonymous)
@@ -77,8 +77,8 @@ class TestRegeneration:
         for old in (anonymous, pending, full):
             assert sent_to_sign_in(replay(app, old).get("/account"))
 
-    def test_owasp_session_fixation_planted_id_is_replaced(self, app, fake_vonage):
-        make_user(app)
+    def test_owasp_session_fixation_planted_id_is_replaced(self, app, fake_vonage, auth):
+        auth.make_user()
         attacker = app.test_client()
         attacker.get("/signin")
         planted = session_cookie(attacker, app)
@@ -89,8 +89,8 @@ class TestRegeneration:
         assert victim.get("/account").status_code == 200
         assert sent_to_sign_in(attacker.get("/account"))
 
-    def test_asvs_3_2_1_password_change_gives_a_new_id(self, app, client):
-        make_user(app)
+    def test_asvs_3_2_1_password_change_gives_a_new_id(self, app, client, auth):
+        auth.make_user()
         self.post(client, "/signin", {"email": "patient@example.com", "password": PASSWORD}, "/signin")
         before = session_cookie(client, app)
         response = self.post(client, "/account/password",
@@ -101,9 +101,9 @@ class TestRegeneration:
 
 # ---------------------------------------------------------------- lifetimes, enforced on the server
 
-def test_asvs_3_3_1_idle_timeout_boundary(app, client, clock):
-    make_user(app)
-    sign_in(client)
+def test_asvs_3_3_1_idle_timeout_boundary(app, client, clock, auth):
+    auth.make_user()
+    auth.sign_in()
     sid = session_cookie(client, app)
     clock.shift(app.config["SESSION_IDLE_TIMEOUT"])
     assert client.get("/account").status_code == 200       # exactly 30 minutes idle: still valid
@@ -114,9 +114,9 @@ def test_asvs_3_3_1_idle_timeout_boundary(app, client, clock):
     assert stored(app, sid) is None
 
 
-def test_asvs_3_3_2_absolute_timeout_boundary(app, client, clock):
-    make_user(app)
-    sign_in(client)
+def test_asvs_3_3_2_absolute_timeout_boundary(app, client, clock, auth):
+    auth.make_user()
+    auth.sign_in()
     lifetime = app.config["SESSION_ABSOLUTE_TIMEOUT"]
     advance(clock, lifetime, client, path="/account")
     assert client.get("/account").status_code == 200        # exactly 12 hours: still valid
@@ -124,9 +124,9 @@ def test_asvs_3_3_2_absolute_timeout_boundary(app, client, clock):
     assert sent_to_sign_in(client.get("/account"))
 
 
-def test_asvs_3_3_1_pending_sign_in_expires(app, client, fake_vonage, clock):
-    two_factor_user(app)
-    sign_in(client)
+def test_asvs_3_3_1_pending_sign_in_expires(app, client, fake_vonage, clock, auth, security_auth):
+    security_auth.two_factor_user()
+    auth.sign_in()
     clock.shift(app.config["PENDING_SIGNIN_TTL_SECONDS"] + 1)
     response = client.post("/signin/verify", data={"code": fake_vonage.last_code(PHONE)})
     assert sent_to_sign_in(response)
@@ -135,9 +135,9 @@ def test_asvs_3_3_1_pending_sign_in_expires(app, client, fake_vonage, clock):
 
 # ---------------------------------------------------------------- sign out
 
-def test_asvs_3_3_1_sign_out_deletes_the_server_record(app, client):
-    make_user(app)
-    sign_in(client)
+def test_asvs_3_3_1_sign_out_deletes_the_server_record(app, client, auth):
+    auth.make_user()
+    auth.sign_in()
     sid = session_cookie(client, app)
     assert stored(app, sid)
     response = client.post("/signout")
@@ -147,9 +147,9 @@ def test_asvs_3_3_1_sign_out_deletes_the_server_record(app, client):
     assert response.headers["Clear-Site-Data"] == '"cache", "storage"'
 
 
-def test_rule_sign_out_completely_clears_cookies_and_forgets_the_browser(app, client, fake_vonage):
-    two_factor_user(app)
-    sign_in_fully(client, fake_vonage, trust=True)
+def test_rule_sign_out_completely_clears_cookies_and_forgets_the_browser(app, client, fake_vonage, auth, security_auth):
+    security_auth.two_factor_user()
+    auth.sign_in_fully(trust=True)
     name = app.config["TRUST_COOKIE_NAME"]
     assert client.get_cookie(name)
     sid = session_cookie(client, app)
@@ -161,9 +161,9 @@ def test_rule_sign_out_completely_clears_cookies_and_forgets_the_browser(app, cl
     assert snapshot(app)["trusted_devices"] == []
 
 
-def test_rule_sign_out_needs_post(app, client):
-    make_user(app)
-    sign_in(client)
+def test_rule_sign_out_needs_post(app, client, auth):
+    auth.make_user()
+    auth.sign_in()
     assert client.get("/signout").status_code == 405
     assert client.get("/signout/completely").status_code == 405
     assert client.get("/account").status_code == 200
@@ -189,16 +189,17 @@ def assert_host_cookie(header: str, name: str):
     assert not morsel["domain"]
 
 
-def test_owasp_production_cookies_are_host_prefixed_secure_httponly_lax(production_app, fake_vonage):
+def test_owasp_production_cookies_are_host_prefixed_secure_httponly_lax(production_app, fake_vonage, auth,
+                                                                        security_auth):
     app = production_app
-    two_factor_user(app)
+    security_auth.two_factor_user(app=app)
     client = app.test_client()
     client.environ_base["wsgi.url_scheme"] = "https"
     session_name = app.config["SESSION_COOKIE_NAME"]
     trust_name = app.config["TRUST_COOKIE_NAME"]
     assert (session_name, trust_name) == ("__Host-session", "__Host-trusted_device")
 
-    response = sign_in(client)
+    response = auth.sign_in(client=client)
     assert_host_cookie(set_cookies(response)[session_name], session_name)
     response = client.post("/signin/verify", data={"code": fake_vonage.last_code(PHONE), "trust": "on"})
     cookies = set_cookies(response)
@@ -213,7 +214,7 @@ def test_owasp_production_cookies_are_host_prefixed_secure_httponly_lax(producti
         assert_host_cookie(header, name)
     assert trust_name in set_cookies(response)
     # Abandoning a pending sign-in deletes the session cookie outright.
-    sign_in(client)
+    auth.sign_in(client=client)
     response = client.post("/signin/cancel")
     deletion = set_cookies(response)[session_name]
     assert "Max-Age=0" in deletion
@@ -234,9 +235,10 @@ def test_owasp_development_has_no_hsts(client):
 
 # ---------------------------------------------------------------- re-authentication before sensitive changes
 
-def test_asvs_4_3_3_disable_two_factor_needs_password_after_15_minutes(app, client, fake_vonage, clock):
-    uid = two_factor_user(app)
-    sign_in_fully(client, fake_vonage)
+def test_asvs_4_3_3_disable_two_factor_needs_password_after_15_minutes(app, client, fake_vonage, clock, auth,
+                                                                       security_auth):
+    uid = security_auth.two_factor_user()
+    auth.sign_in_fully()
     clock.shift(app.config["REAUTH_MAX_AGE_SECONDS"] + 1)
     refused = client.post("/account/two-factor/disable")
     assert refused.status_code == 422 and "enter your password" in refused.get_data(as_text=True)
@@ -249,17 +251,18 @@ def test_asvs_4_3_3_disable_two_factor_needs_password_after_15_minutes(app, clie
     assert user_row(app, uid).phone_e164 is None
 
 
-def test_asvs_4_3_3_disable_two_factor_within_15_minutes_needs_no_password(app, client, fake_vonage, clock):
-    uid = two_factor_user(app)
-    sign_in_fully(client, fake_vonage)
+def test_asvs_4_3_3_disable_two_factor_within_15_minutes_needs_no_password(app, client, fake_vonage, clock, auth,
+                                                                           security_auth):
+    uid = security_auth.two_factor_user()
+    auth.sign_in_fully()
     clock.shift(app.config["REAUTH_MAX_AGE_SECONDS"])
     assert client.post("/account/two-factor/disable").status_code == 303
     assert user_row(app, uid).phone_e164 is None
 
 
-def test_asvs_4_3_3_change_number_needs_password_after_15_minutes(app, client, fake_vonage, clock):
-    uid = two_factor_user(app)
-    sign_in_fully(client, fake_vonage)
+def test_asvs_4_3_3_change_number_needs_password_after_15_minutes(app, client, fake_vonage, clock, auth, security_auth):
+    uid = security_auth.two_factor_user()
+    auth.sign_in_fully()
     clock.shift(app.config["REAUTH_MAX_AGE_SECONDS"] + 1)
     sent = len(fake_vonage.messages)
     refused = client.post("/account/two-factor/number", data={"country": "US", "phone": "201-555-0188"})
@@ -274,22 +277,22 @@ def test_asvs_4_3_3_change_number_needs_password_after_15_minutes(app, client, f
     assert user_row(app, uid).phone_e164 == PHONE   # unchanged until the new number's code is entered
 
 
-def test_asvs_2_1_6_change_password_needs_the_current_password(app, client, clock):
-    make_user(app)
-    sign_in(client)
+def test_asvs_2_1_6_change_password_needs_the_current_password(app, client, clock, auth):
+    auth.make_user()
+    auth.sign_in()
     for current in ("", "Wrong-Password-Entirely-1"):
         response = client.post("/account/password",
                                data={"current": current, "new": NEW_PASSWORD, "confirm": NEW_PASSWORD})
         assert response.status_code == 422
     client.post("/signout")
-    assert sign_in(client).status_code == 303   # the old password still works
+    assert auth.sign_in().status_code == 303   # the old password still works
 
 
-def test_asvs_4_3_3_staff_actions_need_password_after_15_minutes(app, fake_vonage, clock):
-    make_user(app, email="staff@example.com", phone=PHONE, staff=True)
-    target = make_user(app, email="someone@example.com")
+def test_asvs_4_3_3_staff_actions_need_password_after_15_minutes(app, fake_vonage, clock, auth):
+    auth.make_user(email="staff@example.com", phone=PHONE, staff=True)
+    target = auth.make_user(email="someone@example.com")
     staff = app.test_client()
-    sign_in_fully(staff, fake_vonage, "staff@example.com")
+    auth.sign_in_fully("staff@example.com", client=staff)
     clock.shift(app.config["REAUTH_MAX_AGE_SECONDS"] + 1)
     path = f"/admin/users/{target}/actions/sign-out"
     before = user_row(app, target).session_version
@@ -306,8 +309,8 @@ def test_asvs_4_3_3_staff_actions_need_password_after_15_minutes(app, fake_vonag
 @pytest.mark.parametrize("value", [
     "", "x", "A" * 4000, "../../../etc/passwd", "session:../x", "%00%ff", "é" * 10, "1:1", "null",
 ])
-def test_owasp_bogus_session_cookies_are_anonymous(app, value):
-    make_user(app)
+def test_owasp_bogus_session_cookies_are_anonymous(app, value, auth):
+    auth.make_user()
     client = app.test_client()
     client.set_cookie(app.config["SESSION_COOKIE_NAME"], value)
     before = snapshot(app)
@@ -318,53 +321,53 @@ def test_owasp_bogus_session_cookies_are_anonymous(app, value):
 
 
 @pytest.mark.parametrize("token", ["", "x", "A" * 43, "A" * 500, "<script>", "%ff%fe", None])
-def test_owasp_tampered_trust_cookie_still_needs_a_code(app, fake_vonage, token):
-    two_factor_user(app)
+def test_owasp_tampered_trust_cookie_still_needs_a_code(app, fake_vonage, token, auth, security_auth):
+    security_auth.two_factor_user()
     client = app.test_client()
-    sign_in_fully(client, fake_vonage, trust=True)
+    auth.sign_in_fully(trust=True, client=client)
     real = client.get_cookie(app.config["TRUST_COOKIE_NAME"]).value
     client.post("/signout")
     tampered = token if token is not None else real[:-1] + ("A" if real[-1] != "A" else "B")
     client.set_cookie(app.config["TRUST_COOKIE_NAME"], tampered)
     before = snapshot(app)
-    response = sign_in(client)
+    response = auth.sign_in(client=client)
     assert response.headers["Location"].endswith("/signin/verify")
     after = snapshot(app)
     assert after["trusted_devices"] == before["trusted_devices"]
 
 
-def test_owasp_trust_cookie_of_another_user_is_ignored(app, fake_vonage):
-    two_factor_user(app, "a@example.com")
-    two_factor_user(app, "b@example.com", phone="+12015550188")
+def test_owasp_trust_cookie_of_another_user_is_ignored(app, fake_vonage, auth, security_auth):
+    security_auth.two_factor_user("a@example.com")
+    security_auth.two_factor_user("b@example.com", phone="+12015550188")
     a = app.test_client()
-    sign_in_fully(a, fake_vonage, "a@example.com", trust=True)
+    auth.sign_in_fully("a@example.com", trust=True, client=a)
     token = a.get_cookie(app.config["TRUST_COOKIE_NAME"]).value
     b = app.test_client()
     b.set_cookie(app.config["TRUST_COOKIE_NAME"], token)
-    response = sign_in(b, "b@example.com")
+    response = auth.sign_in("b@example.com", client=b)
     assert response.headers["Location"].endswith("/signin/verify")
 
 
-def test_owasp_expired_trust_cookie_needs_a_code(app, fake_vonage, clock):
-    two_factor_user(app)
+def test_owasp_expired_trust_cookie_needs_a_code(app, fake_vonage, clock, auth, security_auth):
+    security_auth.two_factor_user()
     client = app.test_client()
-    sign_in_fully(client, fake_vonage, trust=True)
+    auth.sign_in_fully(trust=True, client=client)
     token = client.get_cookie(app.config["TRUST_COOKIE_NAME"]).value
     client.post("/signout")
     clock.shift(app.config["TRUSTED_DEVICE_DAYS"] * 86400 + 1)
     client.set_cookie(app.config["TRUST_COOKIE_NAME"], token)
-    assert sign_in(client).headers["Location"].endswith("/signin/verify")
+    assert auth.sign_in(client=client).headers["Location"].endswith("/signin/verify")
 
 
-def test_owasp_another_users_code_does_not_finish_my_sign_in(app, fake_vonage, monkeypatch):
-    a_id = two_factor_user(app, "a@example.com")
-    two_factor_user(app, "b@example.com", phone="+12015550188")
+def test_owasp_another_users_code_does_not_finish_my_sign_in(app, fake_vonage, monkeypatch, auth, security_auth):
+    a_id = security_auth.two_factor_user("a@example.com")
+    security_auth.two_factor_user("b@example.com", phone="+12015550188")
     # Make the two codes differ for certain (random codes collide one time in a million).
     drawn = iter([111111, 222222])
     monkeypatch.setattr("app.security.codes.secrets.randbelow", lambda _bound: next(drawn))
     a, b = app.test_client(), app.test_client()
-    sign_in(a, "a@example.com")
-    sign_in(b, "b@example.com")
+    auth.sign_in("a@example.com", client=a)
+    auth.sign_in("b@example.com", client=b)
     b_code = fake_vonage.last_code("+12015550188")
     assert b_code != fake_vonage.last_code(PHONE)
     response = a.post("/signin/verify", data={"code": b_code})
@@ -375,12 +378,12 @@ def test_owasp_another_users_code_does_not_finish_my_sign_in(app, fake_vonage, m
     assert user_row(app, a_id).consecutive_code_failures == 1
 
 
-def test_owasp_session_of_a_user_whose_sessions_ended_is_refused(app, client, fake_vonage):
+def test_owasp_session_of_a_user_whose_sessions_ended_is_refused(app, client, fake_vonage, auth):
     """Another browser's session, once the owner ends every session (password change), is dead."""
-    make_user(app)
-    sign_in(client)
+    auth.make_user()
+    auth.sign_in()
     other = app.test_client()
-    sign_in(other)
+    auth.sign_in(client=other)
     other_sid = session_cookie(other, app)
     client.post("/account/password", data={"current": PASSWORD, "new": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     before = snapshot(app)

@@ -7,7 +7,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.admin.helpers import cheap_password_hashing
-from tests.support import make_user, sign_in, sign_in_fully
 from tests.twofactor_helpers import SETUP
 
 PARALLEL = 20
@@ -45,13 +44,13 @@ def needs_redis():
 
 @pytest.mark.settings(SMS_MAX_PER_NUMBER_PER_HOUR=5)
 def test_twenty_accounts_texting_one_number_at_once_get_at_most_the_cap(needs_postgres, app, fake_vonage,
-                                                                         monkeypatch):
+                                                                         monkeypatch, auth):
     cheap_password_hashing(monkeypatch)
     clients = []
     for i in range(PARALLEL):
-        make_user(app, email=f"p{i}@example.com")
+        auth.make_user(email=f"p{i}@example.com")
         client = app.test_client()
-        sign_in_fully(client, fake_vonage, f"p{i}@example.com")
+        auth.sign_in_fully(f"p{i}@example.com", client=client)
         clients.append(client)
     for round_ in range(ROUNDS):
         national, e164 = number(100 + round_)
@@ -62,11 +61,11 @@ def test_twenty_accounts_texting_one_number_at_once_get_at_most_the_cap(needs_po
 
 @pytest.mark.settings(RATELIMIT_ENABLED=True, RATELIMIT_SMS_PER_IP="3 per hour")
 def test_twenty_sign_ins_from_one_address_at_once_text_at_most_the_per_ip_allowance(needs_redis, app,
-                                                                                     fake_vonage, monkeypatch):
+                                                                                     fake_vonage, monkeypatch, auth):
     assert app.config["RATELIMIT_STORAGE_URI"].startswith("redis://")
     cheap_password_hashing(monkeypatch)
     for i in range(PARALLEL):
-        make_user(app, email=f"p{i}@example.com", phone=number(100 + i)[1])
+        auth.make_user(email=f"p{i}@example.com", phone=number(100 + i)[1])
     for round_ in range(ROUNDS):
         clients = []
         for i in range(PARALLEL):
@@ -74,6 +73,6 @@ def test_twenty_sign_ins_from_one_address_at_once_text_at_most_the_per_ip_allowa
             client.environ_base["REMOTE_ADDR"] = f"198.51.100.{10 + round_}"
             clients.append((client, f"p{i}@example.com"))
         before = len(fake_vonage.messages)
-        statuses = together(clients, lambda pair: sign_in(pair[0], pair[1]).status_code)
+        statuses = together(clients, lambda pair: auth.sign_in(pair[1], client=pair[0]).status_code)
         assert statuses == [303] * PARALLEL
         assert len(fake_vonage.messages) - before == 3

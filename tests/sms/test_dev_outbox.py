@@ -2,16 +2,16 @@
 
 import pytest
 
-from tests.support import PASSWORD, PHONE, make_user
+from tests.support import PASSWORD, PHONE
 
 
 pytestmark = pytest.mark.settings(APP_ENV="development", SMS_BACKEND="console")
 
 
 @pytest.fixture
-def texted(app, capsys):
+def texted(app, capsys, auth):
     """A sign-in that texted a code through the console backend; return that code."""
-    make_user(app, phone=PHONE)
+    auth.make_user(phone=PHONE)
     app.test_client().post("/signin", data={"email": "patient@example.com", "password": PASSWORD})
     (message,) = app.extensions["sms_sender"].outbox
     capsys.readouterr()

@@ -4,30 +4,29 @@ import pytest
 
 from app import create_app
 from app.bootstrap import ConfigError
-from tests.support import PHONE, make_user, sign_in_fully
-from tests.twofactor_helpers import send_setup_code
+from tests.support import PHONE
 
 GB_MOBILE = "+447400123456"
 US_NUMBER_SENDER = {"VONAGE_SMS_FROM_BY_COUNTRY": {"1": "+1 201 555 0100"}}
 
 
 @pytest.mark.settings(**US_NUMBER_SENDER)
-def test_each_text_carries_the_sender_of_its_destination_country(app, client, fake_vonage, clock):
-    make_user(app)
-    sign_in_fully(client, fake_vonage)
-    send_setup_code(client, "07400 123456", "GB")
+def test_each_text_carries_the_sender_of_its_destination_country(app, client, fake_vonage, clock, auth, twofactor):
+    auth.make_user()
+    auth.sign_in_fully()
+    twofactor.send_setup_code("07400 123456", "GB")
     client.post("/account/two-factor/cancel")
     clock.shift(31)  # past the resend cooldown
-    send_setup_code(client)
+    twofactor.send_setup_code()
     gb, us = fake_vonage.sent_to(GB_MOBILE), fake_vonage.sent_to(PHONE)
     assert [m["from"] for m in gb] == ["HealthRec"]  # the alphanumeric default elsewhere
     assert [m["from"] for m in us] == ["12015550100"]  # the number, as Vonage wants it (no "+")
 
 
-def test_without_a_country_sender_every_text_has_the_default(app, client, fake_vonage):
-    make_user(app)
-    sign_in_fully(client, fake_vonage)
-    send_setup_code(client)
+def test_without_a_country_sender_every_text_has_the_default(app, client, fake_vonage, auth, twofactor):
+    auth.make_user()
+    auth.sign_in_fully()
+    twofactor.send_setup_code()
     assert [m["from"] for m in fake_vonage.sent_to(PHONE)] == ["HealthRec"]
 
 

@@ -5,12 +5,10 @@ import re
 
 import pytest
 
-from tests.support import OTHER_PHONE, PHONE, PHONE_NATIONAL, htmx, make_user, sign_in, sign_in_fully
-from tests.twofactor_helpers import (
-    BAD_NUMBER, COULD_NOT_SEND, NUMBER, RESEND, SIGNIN_RESEND, SIGNIN_VERIFY, TWO_FACTOR, VERIFY,
-    answer_code, begin_sign_in, client_with_agent, code_rows, event_rows, is_partial, live_code_rows,
-    redirects_to, send_setup_code, signed_in, text, user,
-)
+from tests.support import OTHER_PHONE, PHONE, htmx
+from tests.twofactor_helpers import (BAD_NUMBER, COULD_NOT_SEND, NUMBER, RESEND, SIGNIN_RESEND, SIGNIN_VERIFY,
+                                     TWO_FACTOR, VERIFY, client_with_agent, code_rows, event_rows, is_partial,
+                                     live_code_rows, redirects_to, signed_in, text, user)
 
 # failure mode of the fake -> (what the person reads, what the log says about the provider)
 MODES = {
@@ -66,29 +64,9 @@ def assert_failure_recorded(app, uid: int, detail: str) -> None:
     assert detail in event.details
 
 
-@pytest.fixture
-def signed_in_client(app, fake_vonage):
-    """A browser signed in to an account with two-factor off."""
-    uid = make_user(app)
-    browser = client_with_agent(app)
-    sign_in_fully(browser, fake_vonage)
-    browser.user_id = uid
-    return browser
-
-
-@pytest.fixture
-def protected_client(app, fake_vonage):
-    """A browser signed in to an account with two-factor on."""
-    uid = make_user(app, phone=PHONE)
-    browser = client_with_agent(app)
-    sign_in_fully(browser, fake_vonage, phone=PHONE)
-    browser.user_id = uid
-    return browser
-
-
-def test_setup_send_failure_changes_nothing(app, fake_vonage, caplog, failing, signed_in_client):
+def test_setup_send_failure_changes_nothing(app, fake_vonage, caplog, failing, signed_in_client, twofactor):
     mode, message, detail = failing()
-    response = send_setup_code(signed_in_client, as_htmx=True)
+    response = twofactor.send_setup_code(as_htmx=True, client=signed_in_client)
     assert response.status_code == 503 and is_partial(response)
     assert message in text(response)
     assert user(app, signed_in_client.user_id).phone_e164 is None
@@ -101,10 +79,10 @@ def test_setup_send_failure_changes_nothing(app, fake_vonage, caplog, failing, s
 
 
 @pytest.mark.parametrize("mode", ["29", "http500"])
-def test_setup_send_failure_as_a_plain_form_post(app, fake_vonage, signed_in_client, mode):
+def test_setup_send_failure_as_a_plain_form_post(app, fake_vonage, signed_in_client, mode, twofactor):
     message = MODES[mode][0]
     fake_vonage.failure = mode
-    response = send_setup_code(signed_in_client)
+    response = twofactor.send_setup_code(client=signed_in_client)
     assert response.status_code == 503 and "<html" in text(response) and message in text(response)
     assert user(app, signed_in_client.user_id).phone_e164 is None
 
@@ -120,11 +98,12 @@ def test_number_change_send_failure_keeps_the_old_number(app, fake_vonage, caplo
     assert_logged_without_secrets(caplog, fake_vonage, detail)
 
 
-def test_sign_in_send_failure_leaves_the_session_pending_without_a_code(app, fake_vonage, caplog, failing):
-    uid = make_user(app, phone=PHONE)
+def test_sign_in_send_failure_leaves_the_session_pending_without_a_code(app, fake_vonage, caplog, failing, auth,
+                                                                        twofactor):
+    uid = auth.make_user(phone=PHONE)
     mode, message, detail = failing()
     browser = client_with_agent(app)
-    response = sign_in(browser)
+    response = auth.sign_in(client=browser)
     assert redirects_to(response, SIGNIN_VERIFY)
     page = text(browser.get(SIGNIN_VERIFY))
     assert message in page
@@ -132,14 +111,15 @@ def test_sign_in_send_failure_leaves_the_session_pending_without_a_code(app, fak
     assert live_code_rows(app, uid) == []
     assert not signed_in(browser)
     assert event_rows(app, uid, "signin_success") == []
-    refused = answer_code(browser, "123456")
+    refused = twofactor.answer_code("123456", client=browser)
     assert refused.status_code == 422 and not signed_in(browser)
     assert_logged_without_secrets(caplog, fake_vonage, detail)
     assert_failure_recorded(app, uid, detail)
 
 
-def test_setup_resend_failure_keeps_the_old_code_valid(app, fake_vonage, caplog, failing, signed_in_client, clock):
-    send_setup_code(signed_in_client)
+def test_setup_resend_failure_keeps_the_old_code_valid(app, fake_vonage, caplog, failing, signed_in_client, clock,
+                                                       twofactor):
+    twofactor.send_setup_code(client=signed_in_client)
     old = fake_vonage.last_code(PHONE)
     clock.shift(30)
     mode, message, detail = failing()
@@ -153,9 +133,9 @@ def test_setup_resend_failure_keeps_the_old_code_valid(app, fake_vonage, caplog,
     assert user(app, signed_in_client.user_id).phone_e164 == PHONE
 
 
-def test_sign_in_resend_failure_keeps_the_old_code_valid(app, fake_vonage, caplog, failing, clock):
-    make_user(app, phone=PHONE)
-    browser = begin_sign_in(app)
+def test_sign_in_resend_failure_keeps_the_old_code_valid(app, fake_vonage, caplog, failing, clock, auth, twofactor):
+    auth.make_user(phone=PHONE)
+    browser = twofactor.begin_sign_in()
     old = fake_vonage.last_code(PHONE)
     clock.shift(30)
     mode, message, detail = failing()
@@ -163,14 +143,14 @@ def test_sign_in_resend_failure_keeps_the_old_code_valid(app, fake_vonage, caplo
     assert response.status_code == 503 and is_partial(response) and message in text(response)
     assert_logged_without_secrets(caplog, fake_vonage, detail)
     fake_vonage.failure = None
-    assert answer_code(browser, old).status_code == 303
+    assert twofactor.answer_code(old, client=browser).status_code == 303
     assert signed_in(browser)
 
 
-def test_a_failed_send_does_not_count_toward_the_hourly_cap(app, fake_vonage, signed_in_client, clock):
+def test_a_failed_send_does_not_count_toward_the_hourly_cap(app, fake_vonage, signed_in_client, clock, twofactor):
     fake_vonage.failure = "http500"
     for _ in range(6):
-        assert send_setup_code(signed_in_client).status_code == 503
+        assert twofactor.send_setup_code(client=signed_in_client).status_code == 503
     fake_vonage.failure = None
-    assert send_setup_code(signed_in_client).status_code == 200
+    assert twofactor.send_setup_code(client=signed_in_client).status_code == 200
     assert len(fake_vonage.messages) == 1
