@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from tests.support import PASSWORD, PHONE, htmx, make_user, sign_in_fully
-from tests.twofactor_helpers import SIGNIN_VERIFY, answer_code, begin_sign_in, text
+from tests.support import PASSWORD, PHONE, htmx
+from tests.twofactor_helpers import SIGNIN_VERIFY, text
 
 
 def input_tag(body: str, name: str) -> str:
@@ -15,8 +15,8 @@ def input_tag(body: str, name: str) -> str:
 
 
 @pytest.fixture
-def uid(app):
-    return make_user(app, phone=PHONE)
+def uid(auth):
+    return auth.make_user(phone=PHONE)
 
 
 def test_a_sign_up_error_is_described_after_the_hint_not_instead_of_it(client):
@@ -28,8 +28,8 @@ def test_a_sign_up_error_is_described_after_the_hint_not_instead_of_it(client):
 
 
 @pytest.mark.parametrize("as_htmx", [True, False], ids=["htmx", "page"])
-def test_a_wrong_code_at_sign_in_is_shown_at_the_code_field(app, fake_vonage, uid, as_htmx):
-    response = answer_code(begin_sign_in(app), "000000", as_htmx=as_htmx)
+def test_a_wrong_code_at_sign_in_is_shown_at_the_code_field(twofactor, uid, as_htmx):
+    response = twofactor.answer_code("000000", as_htmx=as_htmx, client=twofactor.begin_sign_in())
     body = text(response)
     assert response.status_code == 422
     field = input_tag(body, "code")
@@ -38,32 +38,32 @@ def test_a_wrong_code_at_sign_in_is_shown_at_the_code_field(app, fake_vonage, ui
     assert body.count("That code isn't right.") == 1  # at the field, not again in a banner
 
 
-def test_a_wrong_recovery_code_is_shown_at_its_field(app, fake_vonage, uid):
-    browser = begin_sign_in(app)
+def test_a_wrong_recovery_code_is_shown_at_its_field(twofactor, uid):
+    browser = twofactor.begin_sign_in()
     body = text(browser.post("/signin/recovery", data={"code": "aaaa-bbbb-cccc"}, headers=htmx()))
     field = input_tag(body, "code")
     assert 'aria-invalid="true"' in field and 'aria-describedby="f-code-hint f-code-error"' in field
     assert 'class="alert' not in body
 
 
-def test_the_code_screen_focuses_its_one_code_field_and_describes_the_trust_box(app, fake_vonage, uid):
-    body = text(begin_sign_in(app).get(SIGNIN_VERIFY))
+def test_the_code_screen_focuses_its_one_code_field_and_describes_the_trust_box(twofactor, uid):
+    body = text(twofactor.begin_sign_in().get(SIGNIN_VERIFY))
     field = input_tag(body, "code")
     assert 'autocomplete="one-time-code"' in field and 'autofocus="autofocus"' in field
     assert 'aria-invalid' not in field and 'aria-describedby="code-sent"' in field
     assert 'aria-describedby="f-trust-hint" name="trust"' in body and 'id="f-trust-hint"' in body
 
 
-def test_the_resend_countdown_is_not_a_live_region_and_the_page_has_one_announcer(app, fake_vonage, uid):
-    body = text(begin_sign_in(app).get(SIGNIN_VERIFY))
+def test_the_resend_countdown_is_not_a_live_region_and_the_page_has_one_announcer(twofactor, uid):
+    body = text(twofactor.begin_sign_in().get(SIGNIN_VERIFY))
     assert '<span class="muted countdown">' in body
     assert body.count('aria-live="polite"') == 2  # #alerts and the announcer app.js speaks through
     assert '<div id="announcer" class="visually-hidden" aria-live="polite" aria-atomic="true"></div>' in body
 
 
 @pytest.mark.settings(REAUTH_MAX_AGE_SECONDS=0)
-def test_a_wrong_recovery_code_when_confirming_its_you_is_shown_at_that_field(app, client, fake_vonage, uid):
-    sign_in_fully(client, fake_vonage, phone=PHONE)
+def test_a_wrong_recovery_code_when_confirming_its_you_is_shown_at_that_field(protected_client):
+    client = protected_client
     client.post("/account/two-factor/disable", data={"password": PASSWORD})
     response = client.post("/account/two-factor/reauth", data={"method": "recovery", "recovery_code": "x"},
                            headers=htmx())

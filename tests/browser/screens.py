@@ -12,9 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.security import recovery
-from app.security.audit import SYSTEM
-from tests.support import PASSWORD, make_user
+from tests.support import PASSWORD, AuthActions
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -35,8 +33,9 @@ class Person:
 class World:
     """The live server's people, sign-ins and settings, for the screen and swap functions."""
 
-    def __init__(self, server, fake_vonage) -> None:
+    def __init__(self, request, server, fake_vonage) -> None:
         self.server, self.app, self.fake_vonage = server, server.app, fake_vonage
+        self.auth = AuthActions(request, fake_vonage, app=server.app)
         self._numbers = itertools.count(1000)
         self._changed: dict = {}
 
@@ -47,15 +46,8 @@ class World:
         # Long, as real addresses can be: an email in a heading must wrap at 320 px, not widen the page.
         email = f"{'staff' if staff else 'person'}{n}.with.a.rather.long.address@clinic-records.example.com"
         phone = f"+1201555{n:04d}"
-        uid = make_user(self.app, email, PASSWORD, phone=phone if two_factor else None, staff=staff)
+        uid = self.auth.make_user(email, PASSWORD, phone=phone if two_factor else None, staff=staff)
         return Person(uid, email, phone)
-
-    def recovery_codes(self, person: Person) -> list[str]:
-        from app.extensions import db
-        from app.models import User
-
-        with self.app.app_context():
-            return recovery.generate(db.session.get(User, person.id), SYSTEM)
 
     def code(self, person: Person) -> str:
         return self.fake_vonage.last_code(person.phone)

@@ -57,8 +57,8 @@ FOCUS_RING = """() => {
 
 
 @pytest.fixture(scope="module")
-def world(module_live_server, fake_vonage):
-    return World(module_live_server, fake_vonage)
+def world(request, module_live_server, fake_vonage):
+    return World(request, module_live_server, fake_vonage)
 
 
 @pytest.fixture

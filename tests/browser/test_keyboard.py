@@ -10,8 +10,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.admin.helpers import PATIENT_EMAIL, STAFF_EMAIL, STAFF_PHONE, make_patient, make_staff
-from tests.support import PASSWORD, PHONE, PHONE_NATIONAL, make_user
+from tests.admin.helpers import PATIENT_EMAIL, STAFF_EMAIL, STAFF_PHONE
+from tests.support import PASSWORD, PHONE, PHONE_NATIONAL
 from tests.twofactor_helpers import user
 
 pytestmark = pytest.mark.browser
@@ -78,8 +78,8 @@ class Keyboard:
 
 
 def test_a_patient_signs_in_turns_two_factor_on_uses_a_recovery_code_and_turns_it_off(page, keys, live_server,
-                                                                                         fake_vonage):
-    uid = make_user(live_server.app)
+                                                                                         fake_vonage, auth):
+    uid = auth.make_user(app=live_server.app)
     keys.sign_in("patient@example.com")
     assert page.url.endswith("/account")
 
@@ -141,9 +141,9 @@ def test_a_patient_signs_in_turns_two_factor_on_uses_a_recovery_code_and_turns_i
     assert user(live_server.app, uid).phone_e164 is None
 
 
-def test_staff_find_a_patient_and_lock_the_account_by_keyboard(page, keys, live_server, fake_vonage):
-    patient = make_patient(live_server.app)
-    make_staff(live_server.app)
+def test_staff_find_a_patient_and_lock_the_account_by_keyboard(page, keys, live_server, fake_vonage, admin_helper):
+    patient = admin_helper.make_patient(app=live_server.app)
+    admin_helper.make_staff(app=live_server.app)
     keys.sign_in(STAFF_EMAIL)
     assert keys.focused("#f-code")
     keys.type(fake_vonage.last_code(STAFF_PHONE))
@@ -165,8 +165,8 @@ def test_staff_find_a_patient_and_lock_the_account_by_keyboard(page, keys, live_
     expect(page.get_by_text("The account is locked.")).to_be_visible()
 
 
-def test_the_code_field_takes_a_pasted_code_and_no_field_blocks_paste(page, live_server, fake_vonage):
-    make_user(live_server.app, phone=PHONE)
+def test_the_code_field_takes_a_pasted_code_and_no_field_blocks_paste(page, live_server, fake_vonage, auth):
+    auth.make_user(phone=PHONE, app=live_server.app)
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     page.goto("/signin")
     page.get_by_label("Email address").fill("patient@example.com")
@@ -195,8 +195,8 @@ def test_the_code_field_takes_a_pasted_code_and_no_field_blocks_paste(page, live
 
 
 def test_the_resend_countdown_is_announced_when_it_starts_and_ends_not_every_second(page, live_server,
-                                                                                     fake_vonage):
-    make_user(live_server.app, phone=PHONE)
+                                                                                     fake_vonage, auth):
+    auth.make_user(phone=PHONE, app=live_server.app)
     page.clock.install()
     page.goto("/signin")
     page.get_by_label("Email address").fill("patient@example.com")
@@ -221,8 +221,9 @@ def test_the_resend_countdown_is_announced_when_it_starts_and_ends_not_every_sec
     assert page.evaluate("window.__said") == ["Resend code is available now."]
 
 
-def test_without_javascript_the_recovery_codes_show_no_buttons_that_do_nothing(browser, live_server, fake_vonage):
-    make_user(live_server.app)
+def test_without_javascript_the_recovery_codes_show_no_buttons_that_do_nothing(browser, live_server, fake_vonage,
+                                                                                auth):
+    auth.make_user(app=live_server.app)
     context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
     context.set_default_timeout(10_000)
     tab = context.new_page()
