@@ -143,7 +143,7 @@
     var lost = !active || active === document.body || !active.isConnected;
     var within = roots.some(function (root) { return root.contains(active); });
     // A link or button that brought content elsewhere (a staff action's form) hands focus to it.
-    var handed = active === asked && active.matches("a, button");
+    var handed = !!active && active === asked && active.matches("a, button");
     var target = pick(roots, FOCUS_ORDER.slice(0, URGENT));
     if (!target) {
       // Otherwise focus elsewhere stays put (typing in the live search, say); focus lost with the old
