@@ -77,6 +77,15 @@ class Keyboard:
         self.navigate("Enter")
 
 
+def sign_in_by_mouse(tab, lands_on: str) -> None:
+    """Sign patient@example.com in the ordinary way, for the tests about something else."""
+    tab.goto("/signin")
+    tab.get_by_label("Email address").fill("patient@example.com")
+    tab.get_by_label("Password").fill(PASSWORD)
+    tab.get_by_role("button", name="Sign in").click()
+    tab.wait_for_url(lands_on)
+
+
 def test_a_patient_signs_in_turns_two_factor_on_uses_a_recovery_code_and_turns_it_off(page, keys, live_server,
                                                                                          fake_vonage, auth):
     uid = auth.make_user(app=live_server.app)
@@ -88,12 +97,12 @@ def test_a_patient_signs_in_turns_two_factor_on_uses_a_recovery_code_and_turns_i
     keys.navigate("Enter")
     keys.to("#f-phone")
     keys.type(PHONE_NATIONAL)
-    keys.swap("#f-code")                                   # Send code
+    keys.swap("#f-code")  # Send code
     keys.type("000000")
-    keys.swap("#f-code[aria-invalid=true]")                # a wrong code: back at the field
+    keys.swap("#f-code[aria-invalid=true]")  # a wrong code: back at the field
     assert page.get_attribute("#f-code", "aria-describedby") == "code-sent f-code-error"
     keys.type(fake_vonage.last_code(PHONE))
-    keys.swap(".alert-success")                            # "Two-factor authentication is on."
+    keys.swap(".alert-success")  # "Two-factor authentication is on."
     codes = [c.strip() for c in page.locator("#recovery-codes li").all_inner_texts()]
     keys.to("#f-saved")
     page.keyboard.press("Space")
@@ -131,13 +140,13 @@ def test_a_patient_signs_in_turns_two_factor_on_uses_a_recovery_code_and_turns_i
     keys.navigate("Enter")
     keys.to("a[href$='/two-factor/disable']")
     keys.swap("#disable-title")
-    keys.to(".confirm a[href$='/account/two-factor']")              # Cancel
+    keys.to(".confirm a[href$='/account/two-factor']")  # Cancel
     keys.swap(".status[data-focus]")
     keys.to("a[href$='/two-factor/disable']")
     keys.swap("#disable-title")
     keys.to(".confirm a[href$='/account/two-factor']")
-    keys.to(".confirm button.danger", back=True)                    # Shift+Tab back to "Yes, disable"
-    keys.swap(".alert-success")                            # "Two-factor authentication is off."
+    keys.to(".confirm button.danger", back=True)  # Shift+Tab back to "Yes, disable"
+    keys.swap(".alert-success")  # "Two-factor authentication is off."
     assert user(live_server.app, uid).phone_e164 is None
 
 
@@ -152,13 +161,13 @@ def test_staff_find_a_patient_and_lock_the_account_by_keyboard(page, keys, live_
     keys.to("a[href$='/admin/']")
     keys.navigate("Enter")
     keys.to("#f-q")
-    keys.swap("#f-q", typing=PATIENT_EMAIL[:5])                     # live results; typing goes on
+    keys.swap("#f-q", typing=PATIENT_EMAIL[:5])  # live results; typing goes on
     keys.to(f"#user-results a[href$='/admin/users/{patient}']")
     keys.navigate("Enter")
     keys.to("a[href$='/actions/lock']")
-    keys.swap("#f-reason")                                 # the confirmation's first field
+    keys.swap("#f-reason")  # the confirmation's first field
     keys.to("#user-action button.danger")
-    keys.swap("#f-reason[aria-invalid=true]")              # no reason: back at the field
+    keys.swap("#f-reason[aria-invalid=true]")  # no reason: back at the field
     keys.type("Asked by the patient on the phone, ticket 271")
     keys.to("#user-action button.danger")
     keys.navigate("Enter")
@@ -168,11 +177,7 @@ def test_staff_find_a_patient_and_lock_the_account_by_keyboard(page, keys, live_
 def test_the_code_field_takes_a_pasted_code_and_no_field_blocks_paste(page, live_server, fake_vonage, auth):
     auth.make_user(phone=PHONE, app=live_server.app)
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
-    page.goto("/signin")
-    page.get_by_label("Email address").fill("patient@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/signin/verify")
+    sign_in_by_mouse(page, "**/signin/verify")
 
     # WCAG 3.3.8: one field for the whole code (no box per digit), which the browser may fill in.
     code_form = page.locator("form", has=page.locator("#f-code"))
@@ -198,11 +203,7 @@ def test_the_resend_countdown_is_announced_when_it_starts_and_ends_not_every_sec
                                                                                      fake_vonage, auth):
     auth.make_user(phone=PHONE, app=live_server.app)
     page.clock.install()
-    page.goto("/signin")
-    page.get_by_label("Email address").fill("patient@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/signin/verify")
+    sign_in_by_mouse(page, "**/signin/verify")
     announcer = page.locator("#announcer")
     expect(announcer).to_have_text(re.compile(r"^Resend code will be available in \d+ seconds\.$"))
     assert page.evaluate("() => document.querySelector('[data-countdown]').closest('[aria-live]')") is None
@@ -228,11 +229,7 @@ def test_without_javascript_the_recovery_codes_show_no_buttons_that_do_nothing(b
     context.set_default_timeout(10_000)
     tab = context.new_page()
     try:
-        tab.goto("/signin")
-        tab.get_by_label("Email address").fill("patient@example.com")
-        tab.get_by_label("Password").fill(PASSWORD)
-        tab.get_by_role("button", name="Sign in").click()
-        tab.wait_for_url("**/account")
+        sign_in_by_mouse(tab, "**/account")
         tab.goto("/account/two-factor")
         tab.get_by_label("Phone number").fill(PHONE_NATIONAL)
         tab.get_by_role("button", name="Send code").click()
