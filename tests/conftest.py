@@ -212,11 +212,10 @@ class LiveServer:
         self.server.shutdown()
 
 
-@pytest.fixture
-def live_server(request, tmp_path, fake_vonage):
-    """A real HTTP server with CSRF on, talking to the fake Vonage (and the test's @pytest.mark.settings)."""
+def serve(tmp_path, fake_vonage, settings: dict):
+    """Serve a fresh app with CSRF on until the generator is closed, then drop what it made."""
     fake_vonage.reset()
-    application = build_app(tmp_path, fake_vonage, **{"WTF_CSRF_ENABLED": True, **marked_settings(request)})
+    application = build_app(tmp_path, fake_vonage, **{"WTF_CSRF_ENABLED": True, **settings})
     server = LiveServer(application)
     yield server
     server.stop()
@@ -228,6 +227,18 @@ def live_server(request, tmp_path, fake_vonage):
             db.drop_all()
         db.engine.dispose()
     clear_test_redis()
+
+
+@pytest.fixture
+def live_server(request, tmp_path, fake_vonage):
+    """A real HTTP server with CSRF on, talking to the fake Vonage (and the test's @pytest.mark.settings)."""
+    yield from serve(tmp_path, fake_vonage, marked_settings(request))
+
+
+@pytest.fixture(scope="module")
+def module_live_server(request, tmp_path_factory, fake_vonage):
+    """One live server for a whole module (the module's @pytest.mark.settings), for tests that share it."""
+    yield from serve(tmp_path_factory.mktemp("live"), fake_vonage, marked_settings(request))
 
 
 @pytest.fixture(scope="session")

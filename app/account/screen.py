@@ -92,7 +92,7 @@ def back_step(action: str) -> str:
     return {"disable": "disable", "number": "change"}.get(action) or current_step()
 
 
-def _context(step: str, error=None, notice=None, form=None) -> dict:
+def _context(step: str, error=None, notice=None, form=None, error_field: str | None = None) -> dict:
     cfg = current_app.config
     regions = allowed_regions(cfg["SMS_ALLOWED_COUNTRIES"])
     flow = signin_session.flow() or {}
@@ -103,7 +103,7 @@ def _context(step: str, error=None, notice=None, form=None) -> dict:
         "step_title": "Confirm your new number" if step == "verify" and flow.get("purpose") == codes.NUMBER_CHANGE
         else STEP_TITLES[step],
         "error": message,
-        "error_field": getattr(error, "field", None),
+        "error_field": error_field or getattr(error, "field", None),
         "notice": notice,
         "form": form or {"country": default_country(), "phone": ""},
         "countries": calling_code_choices(regions),
@@ -148,9 +148,12 @@ def _status_for(error) -> int:
 
 
 def respond(step: str, *, error=None, notice=None, form=None, this_device_id: int | None = None,
-            recovery_codes: list[str] | None = None):
-    """Render the screen (full page) or its partial (htmx) at the given step."""
-    context = _context(step, error, notice, form)
+            recovery_codes: list[str] | None = None, error_field: str | None = None):
+    """Render the screen (full page) or its partial (htmx) at the given step.
+
+    error_field: the input the error is about (a code typed), shown and described at that field.
+    """
+    context = _context(step, error, notice, form, error_field)
     if recovery_codes:
         context["recovery_codes"] = recovery_codes
         context["recovery_text"] = recovery.as_text(recovery_codes, current_app.config["APP_NAME"],

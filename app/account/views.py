@@ -112,7 +112,7 @@ def verify():
     try:
         confirm(current_user, flow["code_id"], field("code", 64), client())
     except SecurityError as exc:
-        return screen.respond("verify", error=exc)
+        return screen.respond("verify", error=exc, error_field="code")
     signin_session.end_flow()
     # Trusted only when asked, as at sign-in: this may be a shared computer.
     token, device = devices.trust_this_browser(current_user, client()) if checkbox("trust") else (None, None)
@@ -192,8 +192,9 @@ def reauth_confirm():
     state = signin_session.reauth()
     if not state:
         return screen.respond(screen.current_step(), error=reauth.EXPIRED)
+    typed = "recovery_code" if field("method", 16) == "recovery" else "code"
     try:
-        if field("method", 16) == "recovery":
+        if typed == "recovery_code":
             reauth.confirm_with_recovery_code(current_user, state["challenge"], field("recovery_code", 64), client())
         else:
             reauth.confirm_with_code(current_user, state["challenge"], state["code_id"], field("code", 64), client())
@@ -201,7 +202,7 @@ def reauth_confirm():
         signin_session.end_reauth()
         return screen.respond(screen.back_step(state["action"]), error=exc, form=state["form"] or None)
     except SecurityError as exc:
-        return screen.respond("reauth", error=exc)
+        return screen.respond("reauth", error=exc, error_field=typed)
     signin_session.end_reauth()
     signin_session.mark_reauthenticated()
     return changes.after_reauthentication(state["action"], state["form"])

@@ -124,11 +124,13 @@ def verify():
     """Take the SMS code of a pending sign-in."""
     return _second_factor_step(
         lambda user, state: signin.verify_signin_code(user, state["code_id"], field("code", 64), client()),
-        lambda user, state, error, status: _verify_screen(user, state, error=error, status=status), method="sms")
+        lambda user, state, error, status: _verify_screen(user, state, code_error=error, status=status),
+        method="sms")
 
 
 def _second_factor_step(check, show, *, method: str):
-    # The shape both second factors share: a pending sign-in, check(user, state) on POST, else show.
+    # The shape both second factors share: a pending sign-in, check(user, state) on POST, else show
+    # (with the refusal of the code typed, which the screen ties to its field).
     state, user = signin_session.pending_user()
     if user is None:
         return _no_pending_sign_in()
@@ -180,16 +182,18 @@ def _refused(wait: int) -> str:
             "or use a recovery code instead.")
 
 
-def _verify_screen(user: User, state: dict, *, error=None, notice=None, status=200, retry_after=None):
+def _verify_screen(user: User, state: dict, *, error=None, code_error=None, notice=None, status=200,
+                   retry_after=None):
     # One wait for the message and the Resend countdown: a refusal's own, else the flow's cooldown,
     # an hourly cap, or a limit that refused this sign-in earlier.
     wait = retry_after or max(codes.resend_wait(user, state.get("code_id"), user.phone_e164),
                               signin_session.refused_for(state))
     has_code = bool(state.get("code_id"))
-    if error is None and not has_code and wait:
+    if error is None and code_error is None and not has_code and wait:
         error = _refused(wait)
     return render("auth/verify.html", "auth/_verify.html", status, retry_after=retry_after, error=error,
-                  notice=notice, masked=mask(user.phone_e164), has_code=has_code, resend_wait=wait)
+                  code_error=code_error, notice=notice, masked=mask(user.phone_e164), has_code=has_code,
+                  resend_wait=wait)
 
 
 @bp.post("/signin/resend")

@@ -1,0 +1,73 @@
+"""The markup screen readers rely on: errors tied to their fields, hints kept, no chatty live regions."""
+
+import re
+
+import pytest
+
+from tests.support import PASSWORD, PHONE, htmx
+from tests.twofactor_helpers import SIGNIN_VERIFY, text
+
+
+def input_tag(body: str, name: str) -> str:
+    found = re.search(rf'<input id="f-{name}"[^>]*>', body)
+    assert found, f"no #f-{name}"
+    return found.group(0)
+
+
+@pytest.fixture
+def uid(auth):
+    return auth.make_user(phone=PHONE)
+
+
+def test_a_sign_up_error_is_described_after_the_hint_not_instead_of_it(client):
+    response = client.post("/signup", data={"email": "new@example.com", "password": "short", "confirm": "short"},
+                           headers=htmx())
+    field = input_tag(text(response), "password")
+    assert 'aria-invalid="true"' in field and 'aria-describedby="f-password-hint f-password-error"' in field
+    assert 'id="f-password-hint"' in text(response) and 'id="f-password-error" role="alert"' in text(response)
+
+
+@pytest.mark.parametrize("as_htmx", [True, False], ids=["htmx", "page"])
+def test_a_wrong_code_at_sign_in_is_shown_at_the_code_field(twofactor, uid, as_htmx):
+    response = twofactor.answer_code("000000", as_htmx=as_htmx, client=twofactor.begin_sign_in())
+    body = text(response)
+    assert response.status_code == 422
+    field = input_tag(body, "code")
+    assert 'aria-invalid="true"' in field and 'aria-describedby="code-sent f-code-error"' in field
+    assert 'id="f-code-error" role="alert">That code isn\'t right.' in body
+    assert body.count("That code isn't right.") == 1  # at the field, not again in a banner
+
+
+def test_a_wrong_recovery_code_is_shown_at_its_field(twofactor, uid):
+    browser = twofactor.begin_sign_in()
+    body = text(browser.post("/signin/recovery", data={"code": "aaaa-bbbb-cccc"}, headers=htmx()))
+    field = input_tag(body, "code")
+    assert 'aria-invalid="true"' in field and 'aria-describedby="f-code-hint f-code-error"' in field
+    assert 'class="alert' not in body
+
+
+def test_the_code_screen_focuses_its_one_code_field_and_describes_the_trust_box(twofactor, uid):
+    body = text(twofactor.begin_sign_in().get(SIGNIN_VERIFY))
+    field = input_tag(body, "code")
+    assert 'autocomplete="one-time-code"' in field and 'autofocus="autofocus"' in field
+    assert 'aria-invalid' not in field and 'aria-describedby="code-sent"' in field
+    assert 'aria-describedby="f-trust-hint" name="trust"' in body and 'id="f-trust-hint"' in body
+
+
+def test_the_resend_countdown_is_not_a_live_region_and_the_page_has_one_announcer(twofactor, uid):
+    body = text(twofactor.begin_sign_in().get(SIGNIN_VERIFY))
+    assert '<span class="muted countdown">' in body
+    assert body.count('aria-live="polite"') == 2  # #alerts and the announcer app.js speaks through
+    assert '<div id="announcer" class="visually-hidden" aria-live="polite" aria-atomic="true"></div>' in body
+
+
+@pytest.mark.settings(REAUTH_MAX_AGE_SECONDS=0)
+def test_a_wrong_recovery_code_when_confirming_its_you_is_shown_at_that_field(protected_client):
+    client = protected_client
+    client.post("/account/two-factor/disable", data={"password": PASSWORD})
+    response = client.post("/account/two-factor/reauth", data={"method": "recovery", "recovery_code": "x"},
+                           headers=htmx())
+    body = text(response)
+    field = input_tag(body, "recovery_code")
+    assert 'aria-invalid="true"' in field and "f-recovery_code-error" in field
+    assert 'aria-invalid' not in input_tag(body, "code")
