@@ -6,15 +6,15 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.mail.support import delivered_to, verify
-from tests.support import PASSWORD, PHONE, make_user
+from tests.support import PASSWORD, PHONE
 
 pytestmark = pytest.mark.browser
 
 NEW_PASSWORD = "Green-Lantern-Harbor-77"
 
 
-def test_forgot_password_then_sign_in_with_the_code(page, live_server, fake_vonage):
-    verify(live_server.app, make_user(live_server.app, phone=PHONE))
+def test_forgot_password_then_sign_in_with_the_code(page, live_server, fake_vonage, auth):
+    verify(live_server.app, auth.make_user(phone=PHONE, app=live_server.app))
     page.goto("/signin")
     page.get_by_role("link", name="Forgot your password?").click()
     page.get_by_label("Email address").fill("patient@example.com")

@@ -108,11 +108,9 @@ def test_the_reset_sets_the_password_and_signs_nothing_in(app, client, patient, 
     assert len(events(app, "password_reset")) == 1
 
 
-def test_the_reset_ends_every_session_and_forgets_trusted_browsers(app, client, patient, smtp_server, fake_vonage):
-    from tests.support import sign_in_fully
-
+def test_the_reset_ends_every_session_and_forgets_trusted_browsers(app, client, patient, smtp_server, auth):
     elsewhere = app.test_client()
-    sign_in_fully(elsewhere, fake_vonage, trust=True)
+    auth.sign_in_fully(trust=True, client=elsewhere)
     assert elsewhere.get("/account").status_code == 200
     reset(client, reset_link(app, smtp_server, client))
     assert elsewhere.get("/account").status_code in (302, 303)
@@ -152,9 +150,7 @@ def test_a_newer_link_kills_the_older_one(app, client, patient, smtp_server):
 def test_a_password_change_by_another_route_kills_the_link(app, client, patient, smtp_server, auth):
     token = reset_link(app, smtp_server, client)
     signed_in = app.test_client()
-    from tests.support import sign_in_fully
-
-    sign_in_fully(signed_in, auth.fake_vonage)
+    auth.sign_in_fully(client=signed_in)
     signed_in.post("/account/password", data={"current": PASSWORD, "new": "Purple-Mountain-Ranges-5",
                                               "confirm": "Purple-Mountain-Ranges-5"})
     assert reset(client, token).status_code == 410

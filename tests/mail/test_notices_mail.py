@@ -121,18 +121,14 @@ def test_a_password_change_is_mailed_and_texted(app, client, patient, fake_vonag
     assert any("password" in t for t in texts(fake_vonage))
 
 
-def test_a_newly_trusted_browser_is_mailed_not_texted(app, patient, fake_vonage):
-    from tests.support import sign_in_fully
-
-    sign_in_fully(app.test_client(), fake_vonage, trust=True)
+def test_a_newly_trusted_browser_is_mailed_not_texted(app, patient, fake_vonage, auth):
+    auth.sign_in_fully(trust=True, client=app.test_client())
     assert any("A new browser" in m.text and "was trusted" in m.text for m in notices(app))
     assert texts(fake_vonage) == []
 
 
-def test_staff_actions_are_mailed(app, fake_vonage):
-    from tests.admin.helpers import build_world
-
-    world = build_world(app, fake_vonage)
+def test_staff_actions_are_mailed(app, admin_helper):
+    world = admin_helper.build_world()
     verify(app, world.patient_id)
     world.act("forget-browsers")
     world.act("lock")

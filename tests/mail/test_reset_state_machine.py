@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
 from tests.mail.support import delivered_to, verify
-from tests.support import PASSWORD, PHONE, make_user
+from tests.support import PASSWORD, PHONE
 
 EMAIL = "patient@example.com"
 
@@ -16,7 +16,7 @@ def signed_in(client) -> bool:
     return client.get("/account").status_code == 200
 
 
-def test_no_sequence_signs_in_without_the_second_factor(app_factory, fake_vonage):
+def test_no_sequence_signs_in_without_the_second_factor(app_factory, fake_vonage, auth):
     passwords = (f"Fresh-Password-Number-{n}" for n in itertools.count())
 
     class Machine(RuleBasedStateMachine):
@@ -26,7 +26,7 @@ def test_no_sequence_signs_in_without_the_second_factor(app_factory, fake_vonage
             super().__init__()
             fake_vonage.reset()
             self.app = app_factory()
-            verify(self.app, make_user(self.app, EMAIL, PASSWORD, phone=PHONE))
+            verify(self.app, auth.make_user(EMAIL, PASSWORD, phone=PHONE, app=self.app))
             self.browser = self.app.test_client()
             self.password, self.old_passwords = PASSWORD, []
             self.tokens_used: list[str] = []

@@ -7,16 +7,16 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from app.security import audit
-from tests.admin.helpers import REASON, build_world, events, user_state
+from tests.admin.helpers import REASON, events, user_state
 from tests.mail.support import delivered_to, verify
-from tests.support import PHONE, sign_in
+from tests.support import PHONE
 
 DAY = 24 * 3600
 
 
 @pytest.fixture
-def world(app, fake_vonage):
-    world = build_world(app, fake_vonage)
+def world(app, admin_helper):
+    world = admin_helper.build_world()
     verify(app, world.patient_id)
     return world
 
@@ -46,16 +46,16 @@ def test_without_identity_verified_the_reset_waits_and_the_owner_is_told(world, 
     assert "Scheduled reset" in world.staff.get(f"/admin/users/{world.patient_id}").get_data(as_text=True)
 
 
-def test_after_the_wait_it_applies_at_the_next_sign_in(world, fake_vonage, clock):
+def test_after_the_wait_it_applies_at_the_next_sign_in(world, auth, clock):
     schedule(world)
     clock.shift(DAY - 60)
     world.patient.post("/signout")
-    assert sign_in(world.patient).headers["Location"] == "/account"  # still a trusted browser: 2FA still on
+    assert auth.sign_in(client=world.patient).headers["Location"] == "/account"  # still a trusted browser: 2FA still on
     assert user_state(world.app, world.patient_id)["phone"] == PHONE
     world.patient.post("/signout")
     clock.shift(61)
     fresh = world.app.test_client()
-    assert sign_in(fresh).headers["Location"] == "/account"  # two-factor is off now: no code
+    assert auth.sign_in(client=fresh).headers["Location"] == "/account"  # two-factor is off now: no code
     state = user_state(world.app, world.patient_id)
     assert state["phone"] is None and state["devices"] == 0 and state["recovery_codes"] == 0
     (event,) = events(world.app, audit.ADMIN_RESET_2FA)

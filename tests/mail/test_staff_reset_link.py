@@ -5,13 +5,13 @@ import json
 import pytest
 
 from app.security import audit
-from tests.admin.helpers import REASON, build_world, events
+from tests.admin.helpers import REASON, events
 from tests.mail.support import delivered_to, verify
 
 
 @pytest.fixture
-def world(app, fake_vonage):
-    return build_world(app, fake_vonage)
+def world(admin_helper):
+    return admin_helper.build_world()
 
 
 def test_a_confirmed_address_gets_a_link_and_staff_never_see_it(world):

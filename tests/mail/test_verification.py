@@ -120,12 +120,10 @@ def test_a_verified_account_is_told_so_instead_of_a_new_link(app, client, auth):
     assert "already confirmed" in client.get("/account").get_data(as_text=True)
 
 
-def test_staff_see_whether_the_address_is_confirmed(app, fake_vonage):
-    from tests.admin.helpers import make_patient, make_staff, staff_client
-
-    patient = make_patient(app)
-    make_staff(app)
-    staff = staff_client(app, fake_vonage)
+def test_staff_see_whether_the_address_is_confirmed(app, admin_helper):
+    patient = admin_helper.make_patient()
+    admin_helper.make_staff()
+    staff = admin_helper.staff_client()
     assert "Not confirmed" in staff.get(f"/admin/users/{patient}").get_data(as_text=True)
     verify(app, patient)
     assert "Confirmed</span> on" in staff.get(f"/admin/users/{patient}").get_data(as_text=True)
