@@ -53,7 +53,8 @@ def test_upgrade_from_empty_creates_every_model_table(empty_app):
     assert table_names(empty_app) == set()
     run_db(empty_app, "upgrade")
     assert model_tables() == {"users", "verification_codes", "trusted_devices", "recovery_codes", "security_events",
-                              "sms_messages", "second_factor_challenges"}
+                              "sms_messages", "second_factor_challenges",
+                              "totp_credentials", "webauthn_credentials"}
     assert table_names(empty_app) == model_tables() | {"alembic_version"}
 
 

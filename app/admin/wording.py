@@ -32,6 +32,9 @@ EVENTS = {
     audit.STAFF_REVOKED: "No longer support staff",
     audit.SESSIONS_ENDED: "Signed out of all other sessions",
     audit.WRONG_CODE_NOTICE: "Texted a warning about wrong codes",
+    audit.METHOD_ADDED: "Two-factor method added",
+    audit.METHOD_REMOVED: "Two-factor method removed",
+    audit.PREFERRED_METHOD_CHOSEN: "Two-factor method asked first changed",
 }
 
 DETAILS = {
@@ -49,6 +52,7 @@ DETAILS = {
     "provider": "Provider said",
     "purpose": "For",
     "reason": "Why",
+    "reused": "Code already used",
     "was_locked": "Was locked",
     "why": "Why",
     "browsers_forgotten": "Trusted browsers forgotten",
@@ -56,7 +60,8 @@ DETAILS = {
 
 VALUES = {
     "purpose": {"setup": "turning two-factor on", "signin": "signing in", "number_change": "changing the number"},
-    "method": {"password": "password (no code needed)", "sms": "texted code", "recovery": "recovery code"},
+    "method": {"password": "password (no code needed)", "sms": "texted code", "recovery": "recovery code",
+               "totp": "authenticator app", "webauthn": "passkey or security key", "passkey": "passkey alone"},
     "reason": {"password": "wrong password", "locked": "account locked"},
 }
 YES_NO = {"True": "yes", "False": "no"}

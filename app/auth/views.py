@@ -5,12 +5,13 @@ from flask_login import current_user
 
 from app import ratelimits, signin_session
 from app.auth import trust_cookie
+from app.auth.ways import other_methods
 from app.errors import reload_when_expired
 from app.extensions import limiter
 from app.forms import checkbox, field, keep_typed, safe_next
 from app.htmx import after_post, hx_redirect, render
 from app.models import User
-from app.security import SecurityError, accounts, codes, devices, recovery, signin, wait_in_words
+from app.security import SecurityError, accounts, codes, devices, methods, recovery, signin, wait_in_words
 from app.security.phones import mask
 from app.web import client, webotp_host
 
@@ -100,7 +101,10 @@ def _after_password(user: User, email: str, next_url: str | None):
         signin_session.start_full_session(user)
         _suggest_new_recovery_codes(user)
         return hx_redirect(next_url or url_for("account.settings"))
-    signin_session.begin_pending(user, outcome.code_id, challenge_id=outcome.challenge_id, next_url=next_url)
+    signin_session.begin_pending(user, outcome.code_id, challenge_id=outcome.challenge_id, next_url=next_url,
+                                 method=outcome.method)
+    if outcome.method == methods.TOTP:
+        return hx_redirect(url_for("auth.app_code"))
     if outcome.send_status == 429:
         signin_session.set_pending_code(outcome.code_id, retry_after=outcome.retry_after)
     elif outcome.send_error:
@@ -145,7 +149,7 @@ def _second_factor_step(check, show, *, method: str):
     return show(user, state, error, status)
 
 
-def _finish_with_code(user: User, state: dict, *, trust: bool, method: str = "sms"):
+def _finish_with_code(user: User, state: dict, *, trust: bool, method: str = methods.SMS):
     token = signin.record_success(user, client(), method=method, challenge_id=state.get("challenge"), trust=trust)
     signin_session.start_full_session(user, password_at=state["auth_at"])
     if method == "recovery":
@@ -169,7 +173,8 @@ def recovery_code():
     return _second_factor_step(
         lambda user, state: recovery.sign_in_with(user, field("code", 64), client(),
                                                   challenge_id=state.get("challenge")),
-        lambda user, state, error, status: render("auth/recovery.html", "auth/_recovery.html", status, error=error),
+        lambda user, state, error, status: render("auth/recovery.html", "auth/_recovery.html", status, error=error,
+                                                  others=other_methods(user, "recovery")),
         method="recovery")
 
 
@@ -187,7 +192,8 @@ def _verify_screen(user: User, state: dict, *, error=None, notice=None, status=2
     if error is None and not has_code and wait:
         error = _refused(wait)
     return render("auth/verify.html", "auth/_verify.html", status, retry_after=retry_after, error=error,
-                  notice=notice, masked=mask(user.phone_e164), has_code=has_code, resend_wait=wait)
+                  notice=notice, masked=mask(user.phone_e164), has_code=has_code, resend_wait=wait,
+                  others=other_methods(user, methods.SMS) if len(methods.available(user)) > 1 else [])
 
 
 @bp.post("/signin/resend")
@@ -251,3 +257,7 @@ def sign_out_completely():
     trust_cookie.clear_on(response)
     response.headers["Clear-Site-Data"] = '"cookies", "storage"'
     return response
+
+
+# The other second factors' sign-in steps (registered on this blueprint).
+from app.auth import other_ways  # noqa: E402,F401

@@ -46,6 +46,9 @@ STAFF_REVOKED = "staff_revoked"
 SESSIONS_ENDED = "sessions_ended"
 WRONG_CODE_NOTICE = "wrong_code_notice"
 REAUTHENTICATED = "reauthenticated"
+METHOD_ADDED = "2fa_method_added"
+METHOD_REMOVED = "2fa_method_removed"
+PREFERRED_METHOD_CHOSEN = "2fa_preferred_method"
 
 ALL_TYPES = sorted(v for k, v in dict(globals()).items() if k.isupper() and isinstance(v, str))
 

@@ -41,6 +41,14 @@ RECOVERY_CODE_USED_TO_CONFIRM = (
     "A recovery code was just used to confirm a change to the security settings of your {app} account. "
     "If this wasn't you, contact support."
 )
+METHOD_ADDED = (
+    "A new two-factor method was added to your {app} account. "
+    "If this wasn't you, contact support."
+)
+METHOD_REMOVED = (
+    "A two-factor method was removed from your {app} account. "
+    "If this wasn't you, contact support."
+)
 
 # Notices one actor can trigger over and over: at most one an hour per account and kind, and
 # only within the caps; the events themselves are always in the audit log. Every other notice
@@ -48,7 +56,8 @@ RECOVERY_CODE_USED_TO_CONFIRM = (
 REPEATABLE = {WRONG_CODES: "wrong_codes", SIGNIN_THROTTLED: "signin_throttled",
               RECOVERY_CODE_USED: "recovery_code_used",
               RECOVERY_CODE_USED_TO_CONFIRM: "recovery_code_used"}
-_ONE_OFF = {TWO_FACTOR_OFF: "two_factor_off", NUMBER_CHANGED: "number_changed"}
+_ONE_OFF = {TWO_FACTOR_OFF: "two_factor_off", NUMBER_CHANGED: "number_changed",
+            METHOD_ADDED: "method_added", METHOD_REMOVED: "method_removed"}
 
 
 def send_notice(phone: str | None, template: str, *, user: User | None = None) -> bool:
