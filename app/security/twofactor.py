@@ -19,22 +19,24 @@ def parse_number(region: str, raw: str) -> str:
 SMS_ALREADY_ON = "Two-factor authentication is already on."  # with text messages
 
 
-def start_setup(user: User, region: str, raw_phone: str, client: Client, host: str | None):
-    """Send a setup code to a new number; nothing is saved until it is verified."""
+def start_setup(user: User, region: str, raw_phone: str, client: Client, host: str | None,
+                allowance: Callable[[], int | None] | None = None):
+    """Send a setup code to a new number; nothing is saved until it is verified (allowance: see codes.send_code)."""
     if user.has_sms:
         raise SecurityError(SMS_ALREADY_ON)
     phone = parse_number(region, raw_phone)
-    return codes.send_code(user, codes.SETUP, phone, client, host)
+    return codes.send_code(user, codes.SETUP, phone, client, host, allowance=allowance)
 
 
-def confirm_setup(user: User, code_id: int | None, raw_code: str, client: Client) -> None:
-    """Add the SMS method with the number the code was sent to (turning two-factor on if it was off); commits."""
+def confirm_setup(user: User, code_id: int | None, raw_code: str, client: Client) -> bool:
+    """Add the SMS method with the number the code was sent to; return whether two-factor just turned on; commits."""
     if user.has_sms:
         raise SecurityError(SMS_ALREADY_ON)
     code = codes.verify_code(user, code_id, codes.SETUP, raw_code, client)
     first = not user.two_factor_enabled
     _set_phone(user, code.phone_e164)
     method_added(user, methods.SMS, client, first=first)
+    return first
 
 
 def method_added(user: User, kind: str, client: Client, *, first: bool, name: str | None = None) -> None:

@@ -1,0 +1,104 @@
+"""Two-Factor screen: adding, removing and choosing between the methods beside SMS."""
+
+from flask import redirect, url_for
+from flask_login import current_user
+
+from app import signin_session
+from app.account import changes, screen
+from app.account.views import bp
+from app.auth import trust_cookie
+from app.forms import field
+from app.recent_password import check_password_again
+from app.security import SecurityError, methods, recovery, secretbox, totp
+from app.web import client
+
+
+@bp.post("/two-factor/app")
+def app_start():
+    """Start setting up an authenticator app (after the password, and a second factor if two-factor is on)."""
+    if current_user.totp_credential is not None:
+        return screen.respond(screen.current_step(), error="An authenticator app is already set up.")
+    if not signin_session.recently_authenticated():
+        if current_user.two_factor_enabled:
+            return _reauthenticate("app")
+        try:
+            check_password_again()
+        except SecurityError as exc:
+            return screen.respond(screen.current_step(), error=exc)
+        signin_session.mark_reauthenticated()
+    return changes.start_app_enrolment(redirect_after=False)
+
+
+@bp.post("/two-factor/app/confirm")
+def app_confirm():
+    """Save the authenticator app once a current code from it is entered."""
+    encrypted = signin_session.totp_enrolment()
+    if not encrypted:
+        return screen.respond(screen.current_step(), error="Start again: set up the app once more.")
+    try:
+        first = totp.enrol(current_user, secretbox.decrypt(encrypted), field("code", 64), client())
+    except SecurityError as exc:
+        return screen.respond("app", error=exc)
+    signin_session.end_totp_enrolment()
+    if not first:
+        return screen.done("Your authenticator app is set up.")
+    # Two-factor just turned on: as with a first number, recovery codes are shown this once.
+    response = screen.show_recovery_codes(recovery.generate(current_user, client()), "setup",
+                                          notice="Two-factor authentication is on.")
+    trust_cookie.clear_on(response)  # every earlier trust was just forgotten
+    return response
+
+
+@bp.post("/two-factor/app/cancel")
+def app_cancel():
+    """Stop setting up the app; nothing was saved."""
+    signin_session.end_totp_enrolment()
+    return screen.done()
+
+
+@bp.post("/two-factor/app/remove")
+def app_remove():
+    """Remove the authenticator app (the last method: the "Yes, disable" confirmation instead)."""
+    return _remove(methods.TOTP, "remove_app", changes.remove_app)
+
+
+@bp.post("/two-factor/sms/remove")
+def sms_remove():
+    """Stop texting codes (the last method: the "Yes, disable" confirmation instead)."""
+    return _remove(methods.SMS, "remove_sms", changes.remove_sms)
+
+
+def _remove(kind: str, action: str, remove):
+    have = methods.available(current_user)
+    if kind not in have:
+        return screen.done()
+    if have == [kind]:
+        return screen.respond("disable")
+    if not signin_session.recently_authenticated():
+        return _reauthenticate(action)
+    return remove(redirect_after=False)
+
+
+def _reauthenticate(action: str):
+    # The buttons on the methods list carry no password field: ask for it on its own step first.
+    if not field("password", 1024, strip=False):
+        return screen.ask_password(action)
+    return screen.reauthenticate(action)
+
+
+@bp.get("/two-factor/sms")
+def sms_add():
+    """Ask for a number to add text messages beside another method."""
+    if current_user.has_sms or not current_user.two_factor_enabled:
+        return redirect(url_for("account.two_factor"))
+    return screen.respond("add_sms", form=screen.phone_form())
+
+
+@bp.post("/two-factor/preferred")
+def preferred():
+    """Choose the method asked first at sign-in."""
+    try:
+        methods.choose_preferred(current_user, field("method", 16), client())
+    except SecurityError as exc:
+        return screen.respond(screen.current_step(), error=exc)
+    return screen.done(f"{methods.LABELS[current_user.preferred_method]} will be asked first when you sign in.")
