@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from app.admin import audit_log, paging, sessions
 from app.admin.actions import Action, available
 from app.models import TrustedDevice, User, utcnow
-from app.security import admin, devices, recovery
+from app.security import admin, devices, methods, recovery
 from app.security.accounts import normalise_email
 from app.security.phones import mask
 
@@ -37,6 +37,8 @@ class UserFacts:
     code_checks_stopped: bool
     events: list[audit_log.EventRow]
     actions: list[Action]
+    methods: list[methods.MethodRow]
+    method_labels: dict[str, str]
 
 
 def clean_query(raw: str | None) -> str:
@@ -73,4 +75,6 @@ def facts(user: User) -> UserFacts:
         code_checks_stopped=admin.code_checks_stopped(user),
         events=audit_log.recent_for(user),
         actions=available(user),
+        methods=methods.listing(user),
+        method_labels=methods.LABELS,
     )
