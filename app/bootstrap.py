@@ -61,7 +61,7 @@ def _ensure_totp_keys(app: Flask) -> None:
         return
     env = app.config["APP_ENV"]
     if env == "production":
-        raise ConfigError("TOTP_ENCRYPTION_KEYS must be set in production (FLASK_TOTP_ENCRYPTION_KEYS).")
+        return  # refused by _check_production
     key = new_key()
     if env != "testing":
         # Development: generate once, like SECRET_KEY, so enrolled apps survive restarts.
@@ -179,6 +179,8 @@ def _check_production(app: Flask) -> None:
     if not (cfg["VONAGE_API_KEY"] and cfg["VONAGE_API_SECRET"]):
         raise ConfigError("SMS_BACKEND=vonage needs VONAGE_API_KEY and VONAGE_API_SECRET.")
     _check_plus_one_sender(cfg)
+    if not cfg.get("TOTP_ENCRYPTION_KEYS"):
+        raise ConfigError("TOTP_ENCRYPTION_KEYS must be set in production (FLASK_TOTP_ENCRYPTION_KEYS).")
 
 
 def _check_plus_one_sender(cfg) -> None:

@@ -26,4 +26,5 @@ def enrolment_context() -> dict:
         return {"enrol": None}
     secret = secretbox.decrypt(encrypted)
     uri = totp.provisioning_uri(secret, current_user.email)
-    return {"enrol": {"qr": totp.qr_svg(uri), "secret": totp.grouped(secret)}}
+    size, path = totp.qr_path(uri)
+    return {"enrol": {"qr_size": size, "qr_path": path, "secret": totp.grouped(secret)}}

@@ -156,3 +156,14 @@ def test_production_refuses_to_start_without_totp_keys(tmp_path, fake_vonage):
     with pytest.raises(ConfigError, match="TOTP_ENCRYPTION_KEYS"):
         build_app(tmp_path, fake_vonage, APP_ENV="production", SECRET_KEY="p" * 48, TOTP_ENCRYPTION_KEYS=[],
                   **US_SENDER)
+
+
+def test_development_generates_a_key_once_into_the_instance_config(tmp_path, monkeypatch):
+    from app import create_app
+
+    instance = tmp_path / "instance"
+    monkeypatch.setattr("flask.Flask.auto_find_instance_path", lambda self: str(instance))
+    config = {"SECRET_KEY": "s" * 40, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/dev.db"}
+    first = create_app(dict(config)).config["TOTP_ENCRYPTION_KEYS"]
+    assert "TOTP_ENCRYPTION_KEYS = [" in (instance / "config.py").read_text()
+    assert create_app(dict(config)).config["TOTP_ENCRYPTION_KEYS"] == first

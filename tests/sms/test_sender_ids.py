@@ -4,7 +4,7 @@ import pytest
 
 from app import create_app
 from app.bootstrap import ConfigError
-from tests.support import PHONE, make_user, sign_in_fully
+from tests.support import PHONE, TOTP_KEY, make_user, sign_in_fully
 from tests.twofactor_helpers import send_setup_code
 
 GB_MOBILE = "+447400123456"
@@ -33,7 +33,7 @@ def test_without_a_country_sender_every_text_has_the_default(app, client, fake_v
 
 PROD = {"APP_ENV": "production", "SECRET_KEY": "k" * 64, "SMS_BACKEND": "vonage",
         "VONAGE_API_KEY": "key", "VONAGE_API_SECRET": "secret", "TESTING": True,
-        "PUBLIC_URL": "https://records.example.org"}
+        "PUBLIC_URL": "https://records.example.org", "TOTP_ENCRYPTION_KEYS": [TOTP_KEY]}
 
 
 @pytest.fixture
