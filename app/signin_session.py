@@ -23,6 +23,8 @@ PHONE_COUNTRY = "phone_country"
 RECOVERY_ACK = "recovery_ack"
 # An authenticator-app secret waiting for its first code (encrypted, as at rest).
 TOTP_ENROL = "totp_enrol"
+# WebAuthn challenges waiting for the browser's answer, by purpose; each is used once.
+WEBAUTHN = "webauthn"
 
 PASSWORD_CHANGED_HERE = "Your password was changed, so you were signed out here."
 SIGNED_OUT_HERE = "You were signed out here. Sign in again to continue."
@@ -127,6 +129,21 @@ def totp_enrolment() -> str | None:
 def end_totp_enrolment() -> None:
     """Forget the secret being enrolled."""
     session.pop(TOTP_ENROL, None)
+
+
+def keep_webauthn_challenge(purpose: str, challenge: str) -> None:
+    """Keep a WebAuthn challenge (base64url) for one purpose until the browser answers it."""
+    kept = {**(session.get(WEBAUTHN) or {}), purpose: {"challenge": challenge, "exp": now() + 5 * 60}}
+    session[WEBAUTHN] = kept
+
+
+def take_webauthn_challenge(purpose: str) -> str | None:
+    """Return (once) the live WebAuthn challenge kept for purpose, if any."""
+    kept = dict(session.get(WEBAUTHN) or {})
+    entry = kept.pop(purpose, None)
+    if entry is not None:
+        session[WEBAUTHN] = kept
+    return entry["challenge"] if entry and now() <= entry["exp"] else None
 
 
 def refused_for(state: dict) -> int:

@@ -19,6 +19,8 @@ PENDING_ALLOWED = {
     "auth.app_code",
     "auth.another_way",
     "auth.text_me",
+    "auth.passkey_step",
+    "auth.passkey_step_options",
     "auth.sign_out_completely",
     "static",
     "health.healthz",

@@ -7,7 +7,7 @@ from app import ratelimits, signin_session
 from app.account import screen
 from app.auth import trust_cookie
 from app.htmx import hx_redirect
-from app.security import SecurityError, codes, recovery, secretbox, totp, twofactor
+from app.security import SecurityError, codes, passkeys, recovery, secretbox, totp, twofactor
 from app.sms import SmsSendError
 from app.web import client, webotp_host
 
@@ -70,6 +70,12 @@ def remove_sms(*, redirect_after: bool):
                     "Text messages are no longer a two-factor method.", redirect_after)
 
 
+def remove_passkey(credential_id: int, *, redirect_after: bool):
+    """Remove one passkey (another method remains)."""
+    return _removed(lambda: passkeys.remove(current_user, credential_id, client()), "The passkey was removed.",
+                    redirect_after)
+
+
 def _removed(remove, notice: str, redirect_after: bool):
     try:
         remove()
@@ -104,4 +110,8 @@ def after_reauthentication(action: str, form: dict):
         return start_app_enrolment(redirect_after=True)
     if action in ("remove_app", "remove_sms"):
         return (remove_app if action == "remove_app" else remove_sms)(redirect_after=True)
+    if action == "remove_passkey":
+        return remove_passkey(int(form.get("credential_id") or 0), redirect_after=True)
+    if action == "passkey":
+        return hx_redirect(url_for("account.two_factor"))
     return new_recovery_codes()

@@ -1,6 +1,8 @@
 """Two-Factor screen: adding, removing and choosing between the methods beside SMS."""
 
-from flask import redirect, url_for
+import json
+
+from flask import jsonify, redirect, url_for
 from flask_login import current_user
 
 from app import signin_session
@@ -9,7 +11,7 @@ from app.account.views import bp
 from app.auth import trust_cookie
 from app.forms import field
 from app.recent_password import check_password_again
-from app.security import SecurityError, methods, recovery, secretbox, totp
+from app.security import SecurityError, methods, passkeys, recovery, secretbox, totp
 from app.web import client
 
 
@@ -21,11 +23,9 @@ def app_start():
     if not signin_session.recently_authenticated():
         if current_user.two_factor_enabled:
             return _reauthenticate("app")
-        try:
-            check_password_again()
-        except SecurityError as exc:
-            return screen.respond(screen.current_step(), error=exc)
-        signin_session.mark_reauthenticated()
+        refused = _first_method_password("app")
+        if refused:
+            return refused
     return changes.start_app_enrolment(redirect_after=False)
 
 
@@ -79,11 +79,86 @@ def _remove(kind: str, action: str, remove):
     return remove(redirect_after=False)
 
 
-def _reauthenticate(action: str):
+def _reauthenticate(action: str, form: dict | None = None):
     # The buttons on the methods list carry no password field: ask for it on its own step first.
     if not field("password", 1024, strip=False):
+        return screen.ask_password(action, form=form)
+    return screen.reauthenticate(action, form=form)
+
+
+def _first_method_password(action: str):
+    # Two-factor off: the password alone (there is no second factor yet); None when it was right.
+    if not field("password", 1024, strip=False):
         return screen.ask_password(action)
-    return screen.reauthenticate(action)
+    try:
+        check_password_again()
+    except SecurityError as exc:
+        return screen.ask_password(action, exc)
+    signin_session.mark_reauthenticated()
+    return None
+
+
+@bp.post("/two-factor/passkeys/start")
+def passkey_start():
+    """Confirm it's you (if the sign-in is old), then show the Add a passkey form."""
+    if not signin_session.recently_authenticated():
+        if current_user.two_factor_enabled:
+            return _reauthenticate("passkey")
+        refused = _first_method_password("passkey")
+        if refused:
+            return refused
+    return screen.done()
+
+
+@bp.post("/two-factor/passkeys/options")
+def passkey_options():
+    """Give the browser the options (and keep the challenge) for registering a passkey."""
+    if not signin_session.recently_authenticated():
+        return jsonify(error="Confirm it's you first."), 403
+    options, challenge = passkeys.registration_options(current_user)
+    signin_session.keep_webauthn_challenge("register", passkeys.encode(challenge))
+    return jsonify(publicKey=json.loads(options))
+
+
+@bp.post("/two-factor/passkeys")
+def passkey_add():
+    """Save the passkey the browser just made."""
+    if not signin_session.recently_authenticated():
+        return screen.respond(screen.current_step(), error="Confirm it's you first: choose Add a passkey again.")
+    challenge = passkeys.decode(signin_session.take_webauthn_challenge("register"))
+    try:
+        first = passkeys.register(current_user, field("name", 200), field("credential", 16 * 1024, strip=False),
+                                  challenge, client())
+    except SecurityError as exc:
+        return screen.respond(screen.current_step(), error=exc)
+    if not first:
+        return screen.done("Your passkey was added.")
+    response = screen.show_recovery_codes(recovery.generate(current_user, client()), "setup",
+                                          notice="Two-factor authentication is on.")
+    trust_cookie.clear_on(response)  # every earlier trust was just forgotten
+    return response
+
+
+@bp.post("/two-factor/passkeys/<int:credential_id>/rename")
+def passkey_rename(credential_id: int):
+    """Rename one passkey."""
+    try:
+        passkeys.rename(current_user, credential_id, field("name", 200), client())
+    except SecurityError as exc:
+        return screen.respond(screen.current_step(), error=exc)
+    return screen.done("The passkey was renamed.")
+
+
+@bp.post("/two-factor/passkeys/<int:credential_id>/remove")
+def passkey_remove(credential_id: int):
+    """Remove one passkey (the last method: the "Yes, disable" confirmation instead)."""
+    if passkeys.owned(current_user, credential_id) is None:
+        return screen.done()
+    if methods.available(current_user) == [methods.WEBAUTHN] and len(current_user.webauthn_credentials) == 1:
+        return screen.respond("disable")
+    if not signin_session.recently_authenticated():
+        return _reauthenticate("remove_passkey", {"credential_id": credential_id})
+    return changes.remove_passkey(credential_id, redirect_after=False)
 
 
 @bp.get("/two-factor/sms")

@@ -37,6 +37,8 @@ REAUTH_ACTIONS = {
     "remove_app": "remove your authenticator app",
     "sms": "add text messages",
     "remove_sms": "stop using text messages",
+    "passkey": "add a passkey",
+    "remove_passkey": "remove a passkey",
 }
 
 
@@ -91,7 +93,7 @@ def reauthenticate(action: str, *, form: dict | None = None, allowance=ratelimit
                                replaces=previous.get("code_id"))
     except SecurityError as exc:
         if action in CONFIRM_ENDPOINTS:
-            return ask_password(action, exc)
+            return ask_password(action, exc, form=form)
         return respond(back_step(action), error=exc, form=form)
     signin_session.begin_reauth(action, started.challenge_id, started.code_id, form)
     return respond("reauth", error=started.send_error)
@@ -99,13 +101,17 @@ def reauthenticate(action: str, *, form: dict | None = None, allowance=ratelimit
 
 # Changes whose buttons carry no password field: the password is asked on the "confirm" step.
 CONFIRM_ENDPOINTS = {"app": "account.app_start", "remove_app": "account.app_remove",
-                     "remove_sms": "account.sms_remove"}
+                     "remove_sms": "account.sms_remove", "passkey": "account.passkey_start",
+                     "remove_passkey": "account.passkey_remove"}
 
 
-def ask_password(action: str, error=None):
-    """Ask for the password before a change whose button carried none (then the second factor)."""
-    return respond("confirm", error=error,
-                   confirm={"doing": REAUTH_ACTIONS[action], "url": url_for(CONFIRM_ENDPOINTS[action])})
+def ask_password(action: str, error=None, *, form: dict | None = None):
+    """Ask for the password before a change whose button carried none (then the second factor).
+
+    form: the URL's values (which passkey).
+    """
+    url = url_for(CONFIRM_ENDPOINTS[action], **(form or {}))
+    return respond("confirm", error=error, confirm={"doing": REAUTH_ACTIONS[action], "url": url})
 
 
 def back_step(action: str) -> str:

@@ -35,6 +35,7 @@ EVENTS = {
     audit.METHOD_ADDED: "Two-factor method added",
     audit.METHOD_REMOVED: "Two-factor method removed",
     audit.PREFERRED_METHOD_CHOSEN: "Two-factor method asked first changed",
+    audit.PASSKEY_FAILED: "Passkey refused",
 }
 
 DETAILS = {

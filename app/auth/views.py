@@ -103,8 +103,8 @@ def _after_password(user: User, email: str, next_url: str | None):
         return hx_redirect(next_url or url_for("account.settings"))
     signin_session.begin_pending(user, outcome.code_id, challenge_id=outcome.challenge_id, next_url=next_url,
                                  method=outcome.method)
-    if outcome.method == methods.TOTP:
-        return hx_redirect(url_for("auth.app_code"))
+    if outcome.method in (methods.TOTP, methods.WEBAUTHN):
+        return hx_redirect(url_for("auth.app_code" if outcome.method == methods.TOTP else "auth.passkey_step"))
     if outcome.send_status == 429:
         signin_session.set_pending_code(outcome.code_id, retry_after=outcome.retry_after)
     elif outcome.send_error:
@@ -260,4 +260,4 @@ def sign_out_completely():
 
 
 # The other second factors' sign-in steps (registered on this blueprint).
-from app.auth import other_ways  # noqa: E402,F401
+from app.auth import other_ways, passkey_views  # noqa: E402,F401

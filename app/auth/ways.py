@@ -12,6 +12,7 @@ def other_methods(user: User, current: str | None) -> list[dict]:
     ways = {
         methods.SMS: {"label": f"Text me a code at {mask(user.phone_e164)}", "post": url_for("auth.text_me")},
         methods.TOTP: {"label": "Use my authenticator app", "href": url_for("auth.app_code")},
+        methods.WEBAUTHN: {"label": "Use my passkey or security key", "href": url_for("auth.passkey_step")},
     }
     listed = [ways[kind] for kind in methods.available(user) if kind != current and kind in ways]
     if current != "recovery":
