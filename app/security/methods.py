@@ -49,6 +49,11 @@ def preferred(user: User) -> str | None:
     return have[0] if have else None
 
 
+def has_strong(user: User) -> bool:
+    """Tell whether the account has a method that can't be diverted like a text (a passkey or an app)."""
+    return any(kind in (TOTP, WEBAUTHN) for kind in available(user))
+
+
 def only_sms(user: User) -> bool:
     """Tell whether a texted code is the account's only method (so the screen explains SIM swaps)."""
     return available(user) == [SMS]
