@@ -68,7 +68,7 @@ def test_a_person_uses_every_method_and_then_turns_them_all_off(tab, live_server
 
     # A passkey alone, from the sign-in page.
     sign_out(tab)
-    tab.get_by_role("button", name="Sign in with a passkey").click()
+    tab.get_by_role("button", name="Continue with a passkey").click()
     tab.wait_for_url("**/account")
 
     # Everything off.

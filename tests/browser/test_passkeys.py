@@ -30,7 +30,7 @@ def test_register_sign_in_both_ways_and_remove(tab, live_server, fake_vonage):
 
     # On its own from the sign-in page: no password, no code.
     sign_out(tab)
-    tab.get_by_role("button", name="Sign in with a passkey").click()
+    tab.get_by_role("button", name="Continue with a passkey").click()
     tab.wait_for_url("**/account")
 
     tab.goto("/account/two-factor")
@@ -53,7 +53,7 @@ def test_another_users_passkey_does_not_sign_in(tab, live_server, fake_vonage):
     sign_in_with_password(tab, "bob@example.com")
     tab.wait_for_url("**/account")
     sign_out(tab)
-    tab.get_by_role("button", name="Sign in with a passkey").click()
+    tab.get_by_role("button", name="Continue with a passkey").click()
     tab.wait_for_url("**/account")
     expect(tab.get_by_text("alice@example.com")).to_be_visible()
 
@@ -62,5 +62,5 @@ def test_passkey_buttons_stay_hidden_without_webauthn(browser, live_server):
     context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
     page = context.new_page()
     page.goto("/signin")
-    expect(page.get_by_role("button", name="Sign in with a passkey")).to_be_hidden()
+    expect(page.get_by_role("button", name="Continue with a passkey")).to_be_hidden()
     context.close()
