@@ -40,8 +40,12 @@ def app_confirm():
     except SecurityError as exc:
         return screen.respond("app", error=exc)
     signin_session.end_totp_enrolment()
+    return _added(first, "Your authenticator app is set up.")
+
+
+def _added(first: bool, notice: str):
     if not first:
-        return screen.done("Your authenticator app is set up.")
+        return screen.done(notice)
     # Two-factor just turned on: as with a first number, recovery codes are shown this once.
     response = screen.show_recovery_codes(recovery.generate(current_user, client()), "setup",
                                           notice="Two-factor authentication is on.")
@@ -131,12 +135,7 @@ def passkey_add():
                                   challenge, client())
     except SecurityError as exc:
         return screen.respond(screen.current_step(), error=exc)
-    if not first:
-        return screen.done("Your passkey was added.")
-    response = screen.show_recovery_codes(recovery.generate(current_user, client()), "setup",
-                                          notice="Two-factor authentication is on.")
-    trust_cookie.clear_on(response)  # every earlier trust was just forgotten
-    return response
+    return _added(first, "Your passkey was added.")
 
 
 @bp.post("/two-factor/passkeys/<int:credential_id>/rename")

@@ -24,7 +24,7 @@ from webauthn.helpers.structs import (AttestationConveyancePreference, Authentic
 
 from app.extensions import db
 from app.models import User, WebauthnCredential, utcnow
-from app.security import SecurityError, audit, methods, twofactor
+from app.security import SecurityError, audit, methods, one_line, twofactor
 from app.security.audit import Client
 
 MAX_NAME = 60
@@ -50,12 +50,7 @@ def user_handle(user: User) -> bytes:
 
 def clean_name(raw: str) -> str:
     """Return a passkey's name on one line, or raise."""
-    name = " ".join((raw or "").split())
-    if not name:
-        raise SecurityError("Give the passkey a name, like “MacBook Touch ID”.", field="name")
-    if len(name) > MAX_NAME:
-        raise SecurityError(f"Keep the name under {MAX_NAME} characters.", field="name")
-    return name
+    return one_line(raw, MAX_NAME, missing="Give the passkey a name, like “MacBook Touch ID”.", field="name")
 
 
 def _descriptors(user: User) -> list[PublicKeyCredentialDescriptor]:
