@@ -11,7 +11,7 @@ from app.account.views import bp
 from app.auth import trust_cookie
 from app.forms import field
 from app.recent_password import check_password_again
-from app.security import SecurityError, methods, passkeys, recovery, secretbox, totp
+from app.security import SecurityError, methods, passkeys, reauth, recovery, secretbox, totp
 from app.web import client
 
 
@@ -176,3 +176,32 @@ def preferred():
     except SecurityError as exc:
         return screen.respond(screen.current_step(), error=exc)
     return screen.done(f"{methods.LABELS[current_user.preferred_method]} will be asked first when you sign in.")
+
+
+@bp.post("/two-factor/reauth/passkey/options")
+def reauth_passkey_options():
+    """Give the browser a challenge for confirming it's you with one of your passkeys (verification required)."""
+    options, challenge = passkeys.authentication_options(current_user, require_uv=True)
+    signin_session.keep_webauthn_challenge("reauth", passkeys.encode(challenge))
+    return jsonify(publicKey=json.loads(options))
+
+
+@bp.post("/two-factor/reauth/passkey")
+def reauth_passkey():
+    """Confirm it's you with a passkey (in place of password and code), then make the change."""
+    state = signin_session.reauth()
+    action = state["action"] if state else field("action", 20)
+    form = state["form"] if state else ({"credential_id": int(field("credential_id", 12))}
+                                        if field("credential_id", 12).isdigit() else {})
+    if action not in screen.REAUTH_ACTIONS:
+        return screen.respond(screen.current_step(), error=reauth.EXPIRED)
+    try:
+        reauth.confirm_with_passkey(current_user, field("credential", 16 * 1024, strip=False),
+                                    passkeys.decode(signin_session.take_webauthn_challenge("reauth")), client())
+    except SecurityError as exc:
+        return screen.respond(screen.current_step(), error=exc)
+    if state:
+        signin_session.end_reauth()
+        reauth.cancel(current_user, state["challenge"], state["code_id"])  # its code and challenge die
+    signin_session.mark_reauthenticated()
+    return changes.after_reauthentication(action, form)

@@ -111,7 +111,8 @@ def ask_password(action: str, error=None, *, form: dict | None = None):
     form: the URL's values (which passkey).
     """
     url = url_for(CONFIRM_ENDPOINTS[action], **(form or {}))
-    return respond("confirm", error=error, confirm={"doing": REAUTH_ACTIONS[action], "url": url})
+    return respond("confirm", error=error,
+                   confirm={"doing": REAUTH_ACTIONS[action], "url": url, "action": action, "form": form or {}})
 
 
 def back_step(action: str) -> str:

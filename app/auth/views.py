@@ -124,6 +124,9 @@ def _no_pending_sign_in():
 @bp.route("/signin/verify", methods=["GET", "POST"])
 def verify():
     """Take the SMS code of a pending sign-in."""
+    state, user = signin_session.pending_user()
+    if user is not None and not user.has_sms:
+        return hx_redirect(url_for("auth.another_way"))
     return _second_factor_step(
         lambda user, state: signin.verify_signin_code(user, state["code_id"], field("code", 64), client()),
         lambda user, state, error, status: _verify_screen(user, state, error=error, status=status), method="sms")

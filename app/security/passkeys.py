@@ -102,25 +102,29 @@ def _transports(response: str) -> str | None:
     return ",".join(str(t) for t in found)[:120] or None
 
 
-def authentication_options(user: User | None) -> tuple[str, bytes]:
+def authentication_options(user: User | None, *, require_uv: bool | None = None) -> tuple[str, bytes]:
     """Return options for navigator.credentials.get and their challenge.
 
     With a user (the second factor): that user's passkeys, verification preferred. Without
-    (passkey sign-in): any discoverable passkey, verification required.
+    (passkey sign-in): any discoverable passkey, verification required. require_uv overrides.
     """
+    required = user is None if require_uv is None else require_uv
     options = generate_authentication_options(
         rp_id=rp_id(), allow_credentials=_descriptors(user) if user else [],
-        user_verification=UserVerificationRequirement.PREFERRED if user else UserVerificationRequirement.REQUIRED,
+        user_verification=UserVerificationRequirement.REQUIRED if required else UserVerificationRequirement.PREFERRED,
     )
     return options_to_json(options), options.challenge
 
 
-def authenticate(response: str, challenge: bytes | None, client: Client, *, user: User | None = None) -> User:
+def authenticate(response: str, challenge: bytes | None, client: Client, *, user: User | None = None,
+                 require_uv: bool | None = None) -> User:
     """Check a passkey's answer; return its owner (who must be user, when given).
 
-    Without a user the passkey signs in alone, so user verification is required. Updates the
-    sign count and last use, uncommitted: the caller commits them with the sign-in.
+    Without a user the passkey signs in alone, so user verification is required (require_uv
+    overrides: a re-authentication by passkey alone requires it too). Updates the sign count and
+    last use, uncommitted: the caller commits them with the sign-in.
     """
+    required = user is None if require_uv is None else require_uv
     credential = _find(response)
     if credential is None or (user is not None and credential.user_id != user.id):
         audit.record(audit.PASSKEY_FAILED, client, user=user, reason="unknown")
@@ -133,7 +137,7 @@ def authenticate(response: str, challenge: bytes | None, client: Client, *, user
         verified = verify_authentication_response(
             credential=response, expected_challenge=challenge, expected_rp_id=rp_id(), expected_origin=origin(),
             credential_public_key=credential.public_key, credential_current_sign_count=credential.sign_count,
-            require_user_verification=user is None)
+            require_user_verification=required)
     except (InvalidAuthenticationResponse, ValueError, KeyError, TypeError) as exc:
         reason = "sign_count" if "sign count" in str(exc).lower() else "invalid"
         audit.record(audit.PASSKEY_FAILED, client, user=owner, reason=reason)

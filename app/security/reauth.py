@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from app.extensions import db
 from app.models import User, VerificationCode
-from app.security import SecurityError, audit, challenges, codes, methods, recovery, totp
+from app.security import SecurityError, audit, challenges, codes, methods, passkeys, recovery, totp
 from app.security.audit import Client
 from app.sms import SmsSendError
 
@@ -85,6 +85,16 @@ def confirm_with_app_code(user: User, challenge_id: int | None, raw: str, client
     _require_live(user, challenge_id)
     totp.verify(user, raw, client, purpose=codes.REAUTH)
     _finish(user, challenge_id, client, methods.TOTP)
+
+
+def confirm_with_passkey(user: User, response: str, challenge: bytes | None, client: Client) -> None:
+    """Accept one of the user's passkeys, with user verification, in place of password and code; commits.
+
+    A verified passkey is multi-factor on its own, as at sign-in.
+    """
+    passkeys.authenticate(response, challenge, client, user=user, require_uv=True)
+    audit.record(audit.REAUTHENTICATED, client, user=user, method=methods.WEBAUTHN)
+    db.session.commit()
 
 
 def confirm_with_recovery_code(user: User, challenge_id: int | None, raw: str, client: Client) -> None:

@@ -157,6 +157,9 @@ def send_signin_code(user: User, client: Client, host: str | None,
     When refused or failed, the sign-in keeps its own current code, if any; another
     browser's code is never borrowed.
     """
+    if not user.has_sms:
+        return PasswordOutcome(user, needs_code=True, code_id=replaces, send_status=422,
+                               send_error="Text messages aren't set up for this account. Try another way.")
     try:
         code = codes.send_code(user, codes.SIGN_IN, user.phone_e164, client, host, allowance=allowance,
                                replaces=replaces)

@@ -260,3 +260,41 @@ def test_app_and_passkey_together_offer_each_other(app, auth, client, clock):
     client.post("/signin", data={"email": "patient@example.com", "password": PASSWORD})
     assert "Use my authenticator app" in page(client.get("/signin/passkey-2fa"))
     assert client.post("/signin/app", data={"code": code_at()}).headers["Location"].endswith("/account")
+
+
+def test_a_passkey_confirms_it_is_you_in_place_of_password_and_code(app, auth, client, clock):
+    user_id = auth.make_user()
+    authenticator = add_passkey(app, user_id)
+    add_app(app, user_id)
+    passkey_sign_in(client, authenticator)
+    clock.shift(16 * 60)
+    html = page(client.post("/account/two-factor/app/remove"))
+    assert "Confirm with a passkey" in html and 'name="action" value="remove_app"' in html
+    options = client.post("/account/two-factor/reauth/passkey/options").get_json()["publicKey"]
+    assert options["userVerification"] == "required"
+    answer = authenticator.assert_(options, origin=ORIGIN)
+    response = client.post("/account/two-factor/reauth/passkey", data={"credential": answer, "action": "remove_app"})
+    assert response.status_code == 303
+    assert user_row(app, user_id).totp_credential is None
+    assert events(app, user_id, "reauthenticated")[-1]["method"] == "webauthn"
+
+
+def test_without_user_verification_a_passkey_does_not_confirm_it_is_you(app, auth, client, clock):
+    user_id = auth.make_user()
+    authenticator = add_passkey(app, user_id)
+    add_app(app, user_id)
+    passkey_sign_in(client, authenticator)
+    clock.shift(16 * 60)
+    authenticator.user_verified = False
+    options = client.post("/account/two-factor/reauth/passkey/options").get_json()["publicKey"]
+    answer = authenticator.assert_(options, origin=ORIGIN)
+    response = client.post("/account/two-factor/reauth/passkey", data={"credential": answer, "action": "remove_app"})
+    assert response.status_code == 422 and user_row(app, user_id).totp_credential is not None
+
+
+def test_an_app_only_sign_in_never_reaches_the_sms_step(app, auth, client, clock, fake_vonage):
+    add_app(app, auth.make_user())
+    client.post("/signin", data={"email": "patient@example.com", "password": PASSWORD})
+    assert client.get("/signin/verify").headers["Location"].endswith("/signin/another-way")
+    response = client.post("/signin/resend")
+    assert response.status_code < 500 and fake_vonage.messages == []
