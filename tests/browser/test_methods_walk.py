@@ -80,3 +80,30 @@ def test_a_person_uses_every_method_and_then_turns_them_all_off(tab, live_server
     user = user_row(live_server.app, user_id)
     assert not user.two_factor_enabled and user.totp_credential is None and user.webauthn_credentials == []
     assert tab.console_errors == []
+
+
+def test_the_authenticator_app_works_with_javascript_off(browser, live_server, fake_vonage, clock):
+    make_user(live_server.app, phone=PHONE)
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    tab = context.new_page()
+    sign_in_with_password(tab)
+    give_sms_code(tab, fake_vonage)
+    tab.goto("/account/two-factor")
+    expect(tab.get_by_role("button", name="Add a passkey")).to_be_hidden()  # passkeys need JavaScript
+    tab.get_by_role("button", name="Set up an authenticator app").click()
+    app = pyotp.TOTP(re.sub(r"\s", "", tab.get_by_label("Setup key").inner_text()))
+    tab.get_by_label("Code from the app").fill(app.now())
+    tab.get_by_role("button", name="Verify and turn on").click()
+    expect(tab.get_by_text("Your authenticator app is set up.")).to_be_visible()
+    tab.get_by_role("button", name="Sign out", exact=True).first.click()
+    clock.shift(30)
+    sign_in_with_password(tab)
+    tab.wait_for_url("**/signin/app")
+    tab.get_by_text("Try another way").click()  # <details> opens without JavaScript
+    tab.get_by_role("link", name="Use a recovery code").click()
+    tab.wait_for_url("**/signin/recovery")
+    tab.go_back()
+    tab.get_by_label("Code from the app").fill(app.now())
+    tab.get_by_role("button", name="Verify").click()
+    tab.wait_for_url("**/account")
+    context.close()
