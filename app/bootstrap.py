@@ -31,6 +31,7 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         app.config.update(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
     _ensure_secret_key(app)
+    _ensure_totp_keys(app)
     _derive_settings(app)
     _public_origin(app)
     if app.config["APP_ENV"] == "production":
@@ -49,6 +50,26 @@ def _ensure_secret_key(app: Flask) -> None:
         fh.write(f"\n# Generated on first run; keep it secret.\nSECRET_KEY = {key!r}\n")
     os.chmod(path, 0o600)
     app.config["SECRET_KEY"] = key
+
+
+def _ensure_totp_keys(app: Flask) -> None:
+    from app.security.secretbox import keys_from, new_key
+
+    keys = keys_from(app.config.get("TOTP_ENCRYPTION_KEYS"))
+    if keys:
+        app.config["TOTP_ENCRYPTION_KEYS"] = keys
+        return
+    env = app.config["APP_ENV"]
+    if env == "production":
+        return  # refused by _check_production
+    key = new_key()
+    if env != "testing":
+        # Development: generate once, like SECRET_KEY, so enrolled apps survive restarts.
+        path = Path(app.instance_path) / "config.py"
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(f"\n# Generated on first run; keep it secret.\nTOTP_ENCRYPTION_KEYS = [{key!r}]\n")
+        os.chmod(path, 0o600)
+    app.config["TOTP_ENCRYPTION_KEYS"] = [key]
 
 
 def _derive_settings(app: Flask) -> None:
@@ -162,6 +183,8 @@ def _check_production(app: Flask) -> None:
     if cfg["MAIL_BACKEND"] != "smtp" and not (cfg["MAIL_BACKEND"] == "memory" and cfg.get("TESTING")):
         raise ConfigError("Production needs MAIL_BACKEND=smtp (with MAIL_SERVER and MAIL_FROM); "
                           "console mail is for development.")
+    if not cfg.get("TOTP_ENCRYPTION_KEYS"):
+        raise ConfigError("TOTP_ENCRYPTION_KEYS must be set in production (FLASK_TOTP_ENCRYPTION_KEYS).")
 
 
 def _check_plus_one_sender(cfg) -> None:

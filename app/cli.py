@@ -1,10 +1,11 @@
-"""Flask commands: users create / set-staff, cleanup."""
+"""Flask commands: users create / set-staff, cleanup, totp rotate-keys, mail-worker, apply-staff-resets."""
 
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
-from app.security import SecurityError, accounts, maintenance
+from app.security import SecurityError, accounts, maintenance, totp
+from app.security.secretbox import KeyMissing
 from app.security.audit import SYSTEM
 
 users_cli = AppGroup("users", help="Manage user accounts.")
@@ -68,9 +69,23 @@ def mail_worker(once: bool) -> None:
     click.echo(f"mail={taken}")
 
 
+totp_cli = AppGroup("totp", help="Authenticator-app secrets.")
+
+
+@totp_cli.command("rotate-keys")
+def rotate_keys() -> None:
+    """Re-encrypt every authenticator-app secret with the newest TOTP_ENCRYPTION_KEYS key."""
+    try:
+        count = totp.reencrypt_all()
+    except KeyMissing as exc:
+        raise click.ClickException(str(exc))
+    click.echo(f"Re-encrypted {count} secret{'s' if count != 1 else ''} with the newest key.")
+
+
 def register_commands(app: Flask) -> None:
     """Attach the CLI groups."""
     app.cli.add_command(users_cli)
+    app.cli.add_command(totp_cli)
     app.cli.add_command(cleanup)
     app.cli.add_command(mail_worker)
     app.cli.add_command(apply_staff_resets)

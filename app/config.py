@@ -23,6 +23,12 @@ TRUSTED_HOSTS = None
 SECRET_KEY = None
 SECRET_KEY_FALLBACKS: list[str] = []
 
+# Fernet keys for authenticator-app secrets at rest, newest first (a list, or comma-separated
+# from the environment): the newest encrypts, all decrypt; `flask totp rotate-keys` re-encrypts
+# with the newest. Separate from SECRET_KEY so either can rotate alone. Development generates
+# one into instance/config.py; production refuses to start without it.
+TOTP_ENCRYPTION_KEYS: list[str] = []
+
 # Database: SQLite file in instance/ unless a URI is configured.
 SQLALCHEMY_DATABASE_URI = None
 SQLITE_BUSY_TIMEOUT_MS = 15000
@@ -72,6 +78,12 @@ PENDING_SIGNIN_TTL_SECONDS = 10 * 60
 REAUTH_MAX_AGE_SECONDS = 15 * 60
 SIGNIN_FAILURES_PER_HOUR = 10
 WRONG_CODE_NOTICE_AFTER = 3
+
+# Second-factor methods. The authenticator app (RFC 6238): 30 s steps, 6 digits, SHA-1 (what
+# every app supports); a code one step early or late is accepted, each step only once.
+TOTP_ISSUER = None  # the name shown in the app; APP_NAME when None
+# Staff need a passkey or an authenticator app (not SMS alone) to enter the admin area.
+STAFF_REQUIRE_STRONG_METHOD = False
 
 # Trusted browsers.
 TRUST_COOKIE_NAME = "trusted_device"

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -23,7 +23,7 @@ class User(UserMixin, db.Model):
     is_staff: Mapped[bool] = mapped_column(default=False)
     # Bumped to end every session of this user at its next request.
     session_version: Mapped[int] = mapped_column(default=1)
-    # E.164; two-factor is on exactly when a verified number is set.
+    # E.164 of the verified number of the SMS method (None: no SMS method).
     phone_e164: Mapped[str | None] = mapped_column(String(20), index=True)
     phone_last4: Mapped[str | None] = mapped_column(String(4), index=True)
     locked_at: Mapped[datetime | None]
@@ -33,14 +33,30 @@ class User(UserMixin, db.Model):
     last_sign_in_at: Mapped[datetime | None]
     # Set once a link mailed to the current address was followed; reset links need it.
     email_verified_at: Mapped[datetime | None]
+    # The method asked first at sign-in: "sms", "totp" or "webauthn" (None, or one no longer set:
+    # the strongest one set; see app.security.methods).
+    preferred_method: Mapped[str | None] = mapped_column(String(10))
 
     trusted_devices: Mapped[list["TrustedDevice"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
+    # Loaded with the user: two_factor_enabled reads them on every request.
+    totp_credential: Mapped["TotpCredential | None"] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True, uselist=False, lazy="joined"
+    )
+    webauthn_credentials: Mapped[list["WebauthnCredential"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="WebauthnCredential.id", lazy="selectin",
+    )
+
+    @property
+    def has_sms(self) -> bool:
+        return self.phone_e164 is not None
 
     @property
     def two_factor_enabled(self) -> bool:
-        return self.phone_e164 is not None
+        # On exactly when at least one method is set.
+        return self.has_sms or self.totp_credential is not None or bool(self.webauthn_credentials)
 
     @property
     def email_verified(self) -> bool:
@@ -154,6 +170,40 @@ class RecoveryCode(db.Model):
     digest: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     used_at: Mapped[datetime | None]
+
+
+class TotpCredential(db.Model):
+    """The authenticator-app method: one per account, its secret encrypted (app.security.secretbox)."""
+
+    __tablename__ = "totp_credentials"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    secret_encrypted: Mapped[str] = mapped_column(Text)
+    # The newest time step (unix time // 30) accepted: a code is good once, never again.
+    last_step: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(back_populates="totp_credential")
+
+
+class WebauthnCredential(db.Model):
+    """A passkey or security key (WebAuthn); public key only, nothing secret."""
+
+    __tablename__ = "webauthn_credentials"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    credential_id: Mapped[bytes] = mapped_column(LargeBinary(1024), unique=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(2048))
+    sign_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    name: Mapped[str] = mapped_column(String(60))
+    transports: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(back_populates="webauthn_credentials")
 
 
 class SecondFactorChallenge(db.Model):

@@ -21,6 +21,10 @@ SIGNUP_EMAIL = "signup_email"
 PHONE_COUNTRY = "phone_country"
 # Set while new recovery codes wait for "I have saved these codes"; holds why, never the codes.
 RECOVERY_ACK = "recovery_ack"
+# An authenticator-app secret waiting for its first code (encrypted, as at rest).
+TOTP_ENROL = "totp_enrol"
+# WebAuthn challenges waiting for the browser's answer, by purpose; each is used once.
+WEBAUTHN = "webauthn"
 
 PASSWORD_CHANGED_HERE = "Your password was changed, so you were signed out here."
 SIGNED_OUT_HERE = "You were signed out here. Sign in again to continue."
@@ -40,7 +44,7 @@ def regenerate() -> None:
 
 
 def begin_pending(user: User, code_id: int | None, *, challenge_id: int | None,
-                  next_url: str | None = None) -> None:
+                  next_url: str | None = None, method: str | None = None) -> None:
     """After a right password: remember who is half signed in, and nothing more."""
     regenerate()
     session.clear()
@@ -53,6 +57,8 @@ def begin_pending(user: User, code_id: int | None, *, challenge_id: int | None,
         "exp": now() + int(current_app.config["PENDING_SIGNIN_TTL_SECONDS"]),
         "next": next_url,
         "auth_at": now(),
+        # The second factor asked first (its screen); Try another way leads to the others.
+        "method": method,
     }
     session[CREATED_AT] = now()
 
@@ -99,6 +105,45 @@ def set_pending_code(code_id: int | None, *, retry_after: int | None = None) -> 
     state["code_id"] = code_id
     state["retry_at"] = now() + retry_after if retry_after else None
     session[PENDING] = state
+
+
+def set_pending_method(method: str) -> None:
+    """Note the second factor the pending sign-in switched to (Try another way)."""
+    session[PENDING] = {**session[PENDING], "method": method}
+
+
+def begin_totp_enrolment(encrypted_secret: str) -> None:
+    """Keep a new authenticator-app secret (encrypted) until a code from the app proves it."""
+    session[TOTP_ENROL] = {"secret": encrypted_secret, "exp": now() + int(current_app.config["PENDING_SIGNIN_TTL_SECONDS"])}
+
+
+def totp_enrolment() -> str | None:
+    """Return the encrypted secret being enrolled, dropping an expired one."""
+    state = session.get(TOTP_ENROL)
+    if state and now() > state["exp"]:
+        session.pop(TOTP_ENROL, None)
+        return None
+    return state["secret"] if state else None
+
+
+def end_totp_enrolment() -> None:
+    """Forget the secret being enrolled."""
+    session.pop(TOTP_ENROL, None)
+
+
+def keep_webauthn_challenge(purpose: str, challenge: str) -> None:
+    """Keep a WebAuthn challenge (base64url) for one purpose until the browser answers it."""
+    kept = {**(session.get(WEBAUTHN) or {}), purpose: {"challenge": challenge, "exp": now() + 5 * 60}}
+    session[WEBAUTHN] = kept
+
+
+def take_webauthn_challenge(purpose: str) -> str | None:
+    """Return (once) the live WebAuthn challenge kept for purpose, if any."""
+    kept = dict(session.get(WEBAUTHN) or {})
+    entry = kept.pop(purpose, None)
+    if entry is not None:
+        session[WEBAUTHN] = kept
+    return entry["challenge"] if entry and now() <= entry["exp"] else None
 
 
 def refused_for(state: dict) -> int:

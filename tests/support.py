@@ -14,6 +14,7 @@ class FixtureValue:
 
 
 PASSWORD = "Blue-Kettle-Orbit-42"
+TOTP_KEY = "dGVzdC10b3RwLWtleS0wMDAwMDAwMDAwMDAwMDAwMDA="  # a Fernet key (32 bytes, base64) for tests only
 PHONE = "+12015550123"  # a valid US number, used as "the user's phone"
 PHONE_NATIONAL = "201-555-0123"
 OTHER_PHONE = "+12015550188"
@@ -87,6 +88,7 @@ def base_config(tmp_path, fake_vonage) -> dict:
         "TESTING": True,
         "APP_ENV": "testing",
         "SECRET_KEY": "test-secret-key-" + "x" * 40,
+        "TOTP_ENCRYPTION_KEYS": [TOTP_KEY],
         # The test client's own host, so production-mode apps in tests accept its requests.
         "PUBLIC_URL": "https://localhost",
         "SQLALCHEMY_DATABASE_URI": database_uri(tmp_path),

@@ -8,7 +8,7 @@ from flask import Flask
 
 from app import create_app
 from app.bootstrap import ConfigError
-from tests.support import US_SENDER
+from tests.support import TOTP_KEY, US_SENDER
 
 PROD_KEY = "k" * 64
 
@@ -117,7 +117,7 @@ def test_unknown_session_type_refuses_to_start(instance, made):
 def production(**overrides) -> dict:
     config = {"APP_ENV": "production", "SECRET_KEY": PROD_KEY, "SMS_BACKEND": "vonage",
               "VONAGE_API_KEY": "key", "VONAGE_API_SECRET": "secret", "PUBLIC_URL": "https://records.example.org",
-              "MAIL_BACKEND": "smtp", **US_SENDER}
+              "MAIL_BACKEND": "smtp", "TOTP_ENCRYPTION_KEYS": [TOTP_KEY], **US_SENDER}
     config.update(overrides)
     return {k: v for k, v in config.items() if v is not None}
 
@@ -139,6 +139,7 @@ def test_production_from_the_environment_refuses_to_start_without_a_secret_key(i
     with pytest.raises(ConfigError, match="SECRET_KEY"):
         made()
     monkeypatch.setenv("FLASK_SECRET_KEY", PROD_KEY)
+    monkeypatch.setenv("FLASK_TOTP_ENCRYPTION_KEYS", TOTP_KEY)
     assert made().config["APP_ENV"] == "production"
 
 
@@ -191,7 +192,8 @@ def test_an_environment_secret_key_is_not_written_down(instance, made, monkeypat
     monkeypatch.setenv("FLASK_SECRET_KEY", "from-the-environment-" + "e" * 30)
     app = made()
     assert app.config["SECRET_KEY"].startswith("from-the-environment-")
-    assert not (instance / "config.py").exists()
+    # Only the generated TOTP_ENCRYPTION_KEYS may be written there.
+    assert "SECRET_KEY =" not in ((instance / "config.py").read_text() if (instance / "config.py").exists() else "")
 
 
 # ---------------------------------------------------------------- PUBLIC_URL and trusted hosts

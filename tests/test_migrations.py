@@ -54,7 +54,7 @@ def test_upgrade_from_empty_creates_every_model_table(empty_app):
     run_db(empty_app, "upgrade")
     assert model_tables() == {"users", "verification_codes", "trusted_devices", "recovery_codes", "security_events",
                               "sms_messages", "second_factor_challenges", "email_tokens",
-                              "staff_resets"}
+                              "staff_resets", "totp_credentials", "webauthn_credentials"}
     assert table_names(empty_app) == model_tables() | {"alembic_version"}
 
 

@@ -4,6 +4,7 @@ from flask import current_app, url_for
 from flask_login import current_user
 
 from app import ratelimits, signin_session
+from app.account.method_context import enrolment_context, methods_context
 from app.auth import trust_cookie
 from app.forms import field
 from app.htmx import after_post, is_htmx, render
@@ -23,12 +24,21 @@ STEP_TITLES = {
     "disable": "Disable two-factor authentication",
     "codes": "Save your recovery codes",
     "reauth": "Confirm it's you",
+    "app": "Set up an authenticator app",
+    "add_sms": "Add text messages",
+    "confirm": "Confirm it's you",
 }
 # What each change that needs a fresh second factor is called on the "Confirm it's you" step.
 REAUTH_ACTIONS = {
     "disable": "turn off two-factor authentication",
     "number": "change your phone number",
     "recovery": "make new recovery codes",
+    "app": "set up an authenticator app",
+    "remove_app": "remove your authenticator app",
+    "sms": "add text messages",
+    "remove_sms": "stop using text messages",
+    "passkey": "add a passkey",
+    "remove_passkey": "remove a passkey",
 }
 
 
@@ -38,6 +48,8 @@ def current_step() -> str:
         return "reauth"
     if signin_session.flow():
         return "verify"
+    if signin_session.totp_enrolment():
+        return "app"
     if current_user.two_factor_enabled and signin_session.awaits_recovery_ack():
         return "codes"
     return "on" if current_user.two_factor_enabled else "off"
@@ -69,7 +81,7 @@ def _resend_wait(flow: dict, error) -> int:
 
 
 def reauthenticate(action: str, *, form: dict | None = None, allowance=ratelimits.take_sms_allowance):
-    """Check the password, then text a code to the current number and ask for it (or a recovery code).
+    """Check the password, then ask for a second factor (a texted code only when SMS is asked first).
 
     allowance spends the per-IP/global SMS allowance; views already limited by the SMS
     decorators pass None so one request is not counted twice.
@@ -80,16 +92,34 @@ def reauthenticate(action: str, *, form: dict | None = None, allowance=ratelimit
         started = reauth.start(current_user, client(), webotp_host(), allowance=allowance,
                                replaces=previous.get("code_id"))
     except SecurityError as exc:
+        if action in CONFIRM_ENDPOINTS:
+            return ask_password(action, exc, form=form)
         return respond(back_step(action), error=exc, form=form)
     signin_session.begin_reauth(action, started.challenge_id, started.code_id, form)
     return respond("reauth", error=started.send_error)
+
+
+# Changes whose buttons carry no password field: the password is asked on the "confirm" step.
+CONFIRM_ENDPOINTS = {"app": "account.app_start", "remove_app": "account.app_remove",
+                     "remove_sms": "account.sms_remove", "passkey": "account.passkey_start",
+                     "remove_passkey": "account.passkey_remove"}
+
+
+def ask_password(action: str, error=None, *, form: dict | None = None):
+    """Ask for the password before a change whose button carried none (then the second factor).
+
+    form: the URL's values (which passkey).
+    """
+    url = url_for(CONFIRM_ENDPOINTS[action], **(form or {}))
+    return respond("confirm", error=error,
+                   confirm={"doing": REAUTH_ACTIONS[action], "url": url, "action": action, "form": form or {}})
 
 
 def back_step(action: str) -> str:
     """Return the step a change started from, to go back to when its re-authentication ends."""
     if not current_user.two_factor_enabled:
         return current_step()
-    return {"disable": "disable", "number": "change"}.get(action) or current_step()
+    return {"disable": "disable", "number": "change", "sms": "add_sms"}.get(action) or current_step()
 
 
 def _context(step: str, error=None, notice=None, form=None, error_field: str | None = None) -> dict:
@@ -114,6 +144,8 @@ def _context(step: str, error=None, notice=None, form=None, error_field: str | N
         **_reauth_context(),
         **_devices_context(),
         **_recovery_context(),
+        **methods_context(),
+        **(enrolment_context() if step == "app" else {"enrol": None}),
     }
 
 
@@ -123,6 +155,7 @@ def _reauth_context() -> dict:
         return {"reauth": None}
     max_age = int(current_app.config["REAUTH_MAX_AGE_SECONDS"])
     return {"reauth": {"doing": REAUTH_ACTIONS[state["action"]], "has_code": bool(state["code_id"]),
+                       "has_sms": current_user.has_sms, "has_app": current_user.totp_credential is not None,
                        "since": wait_in_words(max_age),
                        "resend_wait": codes.resend_wait(current_user, state["code_id"], current_user.phone_e164)}}
 
@@ -148,12 +181,14 @@ def _status_for(error) -> int:
 
 
 def respond(step: str, *, error=None, notice=None, form=None, this_device_id: int | None = None,
-            recovery_codes: list[str] | None = None, error_field: str | None = None):
+            recovery_codes: list[str] | None = None, error_field: str | None = None, confirm: dict | None = None):
     """Render the screen (full page) or its partial (htmx) at the given step.
 
-    error_field: the input the error is about (a code typed), shown and described at that field.
+    error_field: the input the error is about (a code typed), shown and described at that field;
+    confirm: the "confirm" step's form.
     """
     context = _context(step, error, notice, form, error_field)
+    context["confirm"] = confirm
     if recovery_codes:
         context["recovery_codes"] = recovery_codes
         context["recovery_text"] = recovery.as_text(recovery_codes, current_app.config["APP_NAME"],
@@ -175,6 +210,7 @@ def end_flow() -> None:
     """Forget the flow under way and any recovery codes awaiting "saved" (two-factor went off)."""
     signin_session.end_flow()
     signin_session.take_recovery_ack()
+    signin_session.end_totp_enrolment()
 
 
 

@@ -78,11 +78,14 @@ def two_factor():
 @bp.post("/two-factor/setup")
 @sms_sending
 def setup_send():
-    """Send a code to the number the user wants to use."""
+    """Send a code to the number the user wants to use (beside another method: after re-authentication)."""
+    if current_user.two_factor_enabled and not signin_session.recently_authenticated():
+        # Already limited as an SMS request by the decorators: spend no second allowance.
+        return screen.reauthenticate("sms", form=screen.phone_form(), allowance=None)
     try:
         code = twofactor.start_setup(current_user, field("country", 4), field("phone", 40), client(), webotp_host())
     except (SecurityError, SmsSendError) as exc:
-        return screen.respond("off", error=exc, form=screen.phone_form())
+        return screen.respond(screen.back_step("sms"), error=exc, form=screen.phone_form())
     screen.start_flow(codes.SETUP, code)
     return screen.done()
 
@@ -110,7 +113,7 @@ def verify():
         return screen.respond(screen.current_step(), error="Start again: send a new code.")
     confirm = twofactor.confirm_setup if flow["purpose"] == codes.SETUP else twofactor.confirm_number_change
     try:
-        confirm(current_user, flow["code_id"], field("code", 64), client())
+        first = confirm(current_user, flow["code_id"], field("code", 64), client())
     except SecurityError as exc:
         return screen.respond("verify", error=exc, error_field="code")
     signin_session.end_flow()
@@ -118,7 +121,10 @@ def verify():
     token, device = devices.trust_this_browser(current_user, client()) if checkbox("trust") else (None, None)
     if flow["purpose"] == codes.NUMBER_CHANGE:
         signin_session.keep_signed_in(current_user)  # the other sessions ended with the old number
-    if flow["purpose"] == codes.SETUP:
+    if flow["purpose"] == codes.SETUP and not first:
+        response = screen.done("Text messages were added as a two-factor method.",
+                               this_device_id=device.id if device else None)
+    elif flow["purpose"] == codes.SETUP:
         # The one success that is not redirected: the codes exist only in this answer (never stored).
         response = screen.show_recovery_codes(recovery.generate(current_user, client()), "setup",
                                               notice="Two-factor authentication is on.",
@@ -127,7 +133,7 @@ def verify():
         response = screen.done("Your number was changed.", this_device_id=device.id if device else None)
     if token:
         trust_cookie.set_on(response, token)
-    else:
+    elif first is not False:
         trust_cookie.clear_on(response)  # every earlier trust was just forgotten
     return response
 
@@ -192,10 +198,12 @@ def reauth_confirm():
     state = signin_session.reauth()
     if not state:
         return screen.respond(screen.current_step(), error=reauth.EXPIRED)
-    typed = "recovery_code" if field("method", 16) == "recovery" else "code"
+    typed = {"recovery": "recovery_code", "totp": "app_code"}.get(field("method", 16), "code")
     try:
         if typed == "recovery_code":
             reauth.confirm_with_recovery_code(current_user, state["challenge"], field("recovery_code", 64), client())
+        elif typed == "app_code":
+            reauth.confirm_with_app_code(current_user, state["challenge"], field("app_code", 64), client())
         else:
             reauth.confirm_with_code(current_user, state["challenge"], state["code_id"], field("code", 64), client())
     except (reauth.ReauthExpired, recovery.RecoveryTriesExhausted) as exc:
@@ -262,3 +270,7 @@ def forget_other_devices():
     count = devices.forget_others(current_user, client(), keep_id=this.id if this else None)
     return screen.devices_done(f"Forgot {count} other browser{'s' if count != 1 else ''}.")
 
+
+
+# Adding, removing and choosing between the methods (registered on this blueprint).
+from app.account import method_views  # noqa: E402,F401

@@ -1,10 +1,11 @@
-"""Who may see the support area: signed-in staff with two-factor on, nobody else."""
+"""Who may see the support area: signed-in staff with two-factor on (optionally a strong method), nobody else."""
 
 from flask import abort, current_app, flash, request, url_for
 from flask_login import current_user
 
 from app import session_store, signin_session
 from app.htmx import hx_redirect
+from app.security import methods
 
 
 def _in_staff_area(path: str) -> bool:
@@ -33,5 +34,9 @@ def require_staff_with_two_factor():
         abort(404)
     if not current_user.two_factor_enabled:
         flash("Turn on two-factor authentication to use the support area.", "warning")
+        return hx_redirect(url_for("account.two_factor"))
+    if current_app.config["STAFF_REQUIRE_STRONG_METHOD"] and not methods.has_strong(current_user):
+        # Text messages alone can be diverted (SIM swap); staff accounts open everyone's records.
+        flash("Add a passkey or an authenticator app to use the support area.", "warning")
         return hx_redirect(url_for("account.two_factor"))
     return None

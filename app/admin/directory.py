@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from app.admin import audit_log, paging, sessions
 from app.admin.actions import Action, available
 from app.models import StaffReset, TrustedDevice, User, utcnow
-from app.security import admin, devices, recovery, staff_resets
+from app.security import admin, devices, methods, recovery, staff_resets
 from app.security.accounts import normalise_email
 from app.security.phones import mask
 
@@ -38,6 +38,8 @@ class UserFacts:
     events: list[audit_log.EventRow]
     actions: list[Action]
     staff_reset: StaffReset | None = None
+    methods: list[methods.MethodRow]
+    method_labels: dict[str, str]
 
 
 def clean_query(raw: str | None) -> str:
@@ -75,4 +77,6 @@ def facts(user: User) -> UserFacts:
         events=audit_log.recent_for(user),
         actions=available(user),
         staff_reset=staff_resets.pending(user),
+        methods=methods.listing(user),
+        method_labels=methods.LABELS,
     )

@@ -42,6 +42,10 @@ EVENTS = {
     audit.ADMIN_SEND_RESET_LINK: "Support sent a password reset link",
     audit.ADMIN_RESET_2FA_SCHEDULED: "Support scheduled a two-factor reset",
     audit.ADMIN_RESET_2FA_CANCELLED: "Two-factor reset cancelled",
+    audit.METHOD_ADDED: "Two-factor method added",
+    audit.METHOD_REMOVED: "Two-factor method removed",
+    audit.PREFERRED_METHOD_CHOSEN: "Two-factor method asked first changed",
+    audit.PASSKEY_FAILED: "Passkey refused",
 }
 
 DETAILS = {
@@ -59,6 +63,7 @@ DETAILS = {
     "provider": "Provider said",
     "purpose": "For",
     "reason": "Why",
+    "reused": "Code already used",
     "was_locked": "Was locked",
     "why": "Why",
     "browsers_forgotten": "Trusted browsers forgotten",
@@ -69,7 +74,8 @@ DETAILS = {
 
 VALUES = {
     "purpose": {"setup": "turning two-factor on", "signin": "signing in", "number_change": "changing the number"},
-    "method": {"password": "password (no code needed)", "sms": "texted code", "recovery": "recovery code"},
+    "method": {"password": "password (no code needed)", "sms": "texted code", "recovery": "recovery code",
+               "totp": "authenticator app", "webauthn": "passkey or security key", "passkey": "passkey alone"},
     "reason": {"password": "wrong password", "locked": "account locked"},
 }
 YES_NO = {"True": "yes", "False": "no"}

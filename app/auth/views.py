@@ -5,12 +5,14 @@ from flask_login import current_user
 
 from app import ratelimits, signin_session
 from app.auth import trust_cookie
+from app.auth.ways import other_methods
 from app.errors import reload_when_expired
 from app.extensions import limiter
 from app.forms import checkbox, field, keep_typed, safe_next
 from app.htmx import after_post, hx_redirect, render
 from app.models import User
-from app.security import SecurityError, accounts, codes, devices, recovery, signin, verification, wait_in_words
+from app.security import (SecurityError, accounts, codes, devices, methods, recovery, signin, verification,
+                          wait_in_words)
 from app.security.phones import mask
 from app.web import client, webotp_host
 
@@ -102,7 +104,10 @@ def _after_password(user: User, email: str, next_url: str | None):
         signin_session.start_full_session(user)
         _suggest_new_recovery_codes(user)
         return hx_redirect(next_url or url_for("account.settings"))
-    signin_session.begin_pending(user, outcome.code_id, challenge_id=outcome.challenge_id, next_url=next_url)
+    signin_session.begin_pending(user, outcome.code_id, challenge_id=outcome.challenge_id, next_url=next_url,
+                                 method=outcome.method)
+    if outcome.method in (methods.TOTP, methods.WEBAUTHN):
+        return hx_redirect(url_for("auth.app_code" if outcome.method == methods.TOTP else "auth.passkey_step"))
     if outcome.send_status == 429:
         signin_session.set_pending_code(outcome.code_id, retry_after=outcome.retry_after)
     elif outcome.send_error:
@@ -122,6 +127,9 @@ def _no_pending_sign_in():
 @bp.route("/signin/verify", methods=["GET", "POST"])
 def verify():
     """Take the SMS code of a pending sign-in."""
+    state, user = signin_session.pending_user()
+    if user is not None and not user.has_sms:
+        return hx_redirect(url_for("auth.another_way"))
     return _second_factor_step(
         lambda user, state: signin.verify_signin_code(user, state["code_id"], field("code", 64), client()),
         lambda user, state, error, status: _verify_screen(user, state, code_error=error, status=status),
@@ -149,7 +157,7 @@ def _second_factor_step(check, show, *, method: str):
     return show(user, state, error, status)
 
 
-def _finish_with_code(user: User, state: dict, *, trust: bool, method: str = "sms"):
+def _finish_with_code(user: User, state: dict, *, trust: bool, method: str = methods.SMS):
     token = signin.record_success(user, client(), method=method, challenge_id=state.get("challenge"), trust=trust)
     signin_session.start_full_session(user, password_at=state["auth_at"])
     if method == "recovery":
@@ -173,7 +181,8 @@ def recovery_code():
     return _second_factor_step(
         lambda user, state: recovery.sign_in_with(user, field("code", 64), client(),
                                                   challenge_id=state.get("challenge")),
-        lambda user, state, error, status: render("auth/recovery.html", "auth/_recovery.html", status, error=error),
+        lambda user, state, error, status: render("auth/recovery.html", "auth/_recovery.html", status, error=error,
+                                                  others=other_methods(user, "recovery")),
         method="recovery")
 
 
@@ -193,7 +202,8 @@ def _verify_screen(user: User, state: dict, *, error=None, code_error=None, noti
         error = _refused(wait)
     return render("auth/verify.html", "auth/_verify.html", status, retry_after=retry_after, error=error,
                   code_error=code_error, notice=notice, masked=mask(user.phone_e164), has_code=has_code,
-                  resend_wait=wait)
+                  resend_wait=wait,
+                  others=other_methods(user, methods.SMS) if len(methods.available(user)) > 1 else [])
 
 
 @bp.post("/signin/resend")
@@ -257,3 +267,7 @@ def sign_out_completely():
     trust_cookie.clear_on(response)
     response.headers["Clear-Site-Data"] = '"cookies", "storage"'
     return response
+
+
+# The other second factors' sign-in steps (registered on this blueprint).
+from app.auth import other_ways, passkey_views  # noqa: E402,F401

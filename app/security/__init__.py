@@ -31,3 +31,13 @@ def wait_in_words(seconds: int, *, minutes_only: bool = False) -> str:
         return f"{seconds} second{'s' if seconds != 1 else ''}"
     minutes = math.ceil(seconds / 60)
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def one_line(raw: str | None, max_length: int, *, missing: str, field: str) -> str:
+    """Return free text on one line (runs of whitespace made one space), or raise when empty or too long."""
+    text = " ".join((raw or "").split())
+    if not text:
+        raise SecurityError(missing, field=field)
+    if len(text) > max_length:
+        raise SecurityError(f"Keep the {field} under {max_length} characters.", field=field)
+    return text

@@ -4,7 +4,7 @@ from flask import current_app
 
 from app.extensions import db
 from app.models import User, utcnow
-from app.security import SecurityError, accounts, audit, devices, notify, password_reset, staff_resets
+from app.security import SecurityError, accounts, audit, devices, notify, one_line, password_reset, staff_resets
 from app.security.audit import Client
 
 MAX_REASON = 500
@@ -12,12 +12,8 @@ MAX_REASON = 500
 
 def clean_reason(raw: str) -> str:
     """Return the reason on one line, or raise SecurityError if missing or too long."""
-    reason = " ".join((raw or "").split())
-    if not reason:
-        raise SecurityError("Write down why you're doing this; it goes in the audit log.", field="reason")
-    if len(reason) > MAX_REASON:
-        raise SecurityError(f"Keep the reason under {MAX_REASON} characters.", field="reason")
-    return reason
+    return one_line(raw, MAX_REASON, missing="Write down why you're doing this; it goes in the audit log.",
+                    field="reason")
 
 
 def code_checks_stopped(user: User) -> bool:

@@ -55,6 +55,10 @@ PASSWORD_RESET = "password_reset"
 ADMIN_SEND_RESET_LINK = "admin_send_reset_link"
 ADMIN_RESET_2FA_SCHEDULED = "admin_reset_2fa_scheduled"
 ADMIN_RESET_2FA_CANCELLED = "admin_reset_2fa_cancelled"
+METHOD_ADDED = "2fa_method_added"
+METHOD_REMOVED = "2fa_method_removed"
+PREFERRED_METHOD_CHOSEN = "2fa_preferred_method"
+PASSKEY_FAILED = "passkey_failed"
 
 ALL_TYPES = sorted(v for k, v in dict(globals()).items() if k.isupper() and isinstance(v, str))
 

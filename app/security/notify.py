@@ -49,6 +49,14 @@ RECOVERY_CODE_USED_TO_CONFIRM = (
     "A recovery code was just used to confirm a change to the security settings of your {app} account. "
     "If this wasn't you, contact support."
 )
+METHOD_ADDED = (
+    "A new two-factor method was added to your {app} account. "
+    "If this wasn't you, contact support."
+)
+METHOD_REMOVED = (
+    "A two-factor method was removed from your {app} account. "
+    "If this wasn't you, contact support."
+)
 
 PASSWORD_CHANGED = (
     "The password of your {app} account was changed, and every session was signed out. "
@@ -86,7 +94,8 @@ REPEATABLE = {WRONG_CODES: "wrong_codes", SIGNIN_THROTTLED: "signin_throttled",
               RECOVERY_CODE_USED_TO_CONFIRM: "recovery_code_used"}
 _ONE_OFF = {TWO_FACTOR_OFF: "two_factor_off", NUMBER_CHANGED: "number_changed",
             PASSWORD_CHANGED: "password_changed", PASSWORD_RESET: "password_reset",
-            STAFF_RESET_SCHEDULED: "staff_reset_scheduled"}
+            STAFF_RESET_SCHEDULED: "staff_reset_scheduled",
+            METHOD_ADDED: "method_added", METHOD_REMOVED: "method_removed"}
 
 
 def send_notice(phone: str | None, template: str, *, user: User | None = None, **words) -> bool:

@@ -1,4 +1,7 @@
-"""Re-authentication before second-factor changes: the password, then a texted code or a recovery code.
+"""Re-authentication before second-factor changes: the password, then a second factor.
+
+The second factor is the user's own: a texted code, an authenticator-app code or a recovery
+code. A code is texted only when SMS is the method asked first (or the user asks for one).
 
 NIST SP 800-63B treats turning two-factor off, changing the number and making new recovery
 codes as binding an authenticator, so a sign-in older than REAUTH_MAX_AGE_SECONDS must show
@@ -11,7 +14,7 @@ from dataclasses import dataclass
 
 from app.extensions import db
 from app.models import User, VerificationCode
-from app.security import SecurityError, audit, challenges, codes, recovery
+from app.security import SecurityError, audit, challenges, codes, methods, passkeys, recovery, totp
 from app.security.audit import Client
 from app.sms import SmsSendError
 
@@ -41,7 +44,9 @@ def send_reauth_code(user: User, client: Client, host: str | None,
 
 def start(user: User, client: Client, host: str | None,
           allowance: Callable[[], int | None] | None = None, *, replaces: int | None = None) -> Started:
-    """After a right password: open a challenge and text a code (commits; a failed send is reported).
+    """After a right password: open a challenge and, when SMS is asked first, text a code (commits).
+
+    A failed send is reported, not raised.
 
     replaces: the code of a re-authentication already under way (a form sent twice); it stays
     the one to enter when the resend cooldown refuses a new one.
@@ -49,6 +54,8 @@ def start(user: User, client: Client, host: str | None,
     if not user.two_factor_enabled:
         raise SecurityError("Two-factor authentication is off.")
     challenge_id = challenges.open_challenge(user, challenges.REAUTH)
+    if methods.preferred(user) != methods.SMS:
+        return Started(challenge_id, replaces)
     try:
         code = send_reauth_code(user, client, host, allowance, replaces=replaces)
     except (SecurityError, SmsSendError) as exc:
@@ -61,6 +68,8 @@ def resend(user: User, challenge_id: int | None, client: Client, host: str | Non
            allowance: Callable[[], int | None] | None = None, *, replaces: int | None = None) -> VerificationCode:
     """Text a fresh code for a live re-authentication (replaces, its current code, dies; cooldown from it)."""
     _require_live(user, challenge_id)
+    if not user.has_sms:
+        raise SecurityError("Text messages aren't set up. Use your authenticator app or a recovery code.")
     return send_reauth_code(user, client, host, allowance, replaces=replaces)
 
 
@@ -69,6 +78,23 @@ def confirm_with_code(user: User, challenge_id: int | None, code_id: int | None,
     _require_live(user, challenge_id)
     codes.verify_code(user, code_id, codes.REAUTH, raw, client)
     _finish(user, challenge_id, client, "sms")
+
+
+def confirm_with_app_code(user: User, challenge_id: int | None, raw: str, client: Client) -> None:
+    """Accept an authenticator-app code as the second factor; commits."""
+    _require_live(user, challenge_id)
+    totp.verify(user, raw, client, purpose=codes.REAUTH)
+    _finish(user, challenge_id, client, methods.TOTP)
+
+
+def confirm_with_passkey(user: User, response: str, challenge: bytes | None, client: Client) -> None:
+    """Accept one of the user's passkeys, with user verification, in place of password and code; commits.
+
+    A verified passkey is multi-factor on its own, as at sign-in.
+    """
+    passkeys.authenticate(response, challenge, client, user=user, require_uv=True)
+    audit.record(audit.REAUTHENTICATED, client, user=user, method=methods.WEBAUTHN)
+    db.session.commit()
 
 
 def confirm_with_recovery_code(user: User, challenge_id: int | None, raw: str, client: Client) -> None:

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import SecurityEvent, User, utcnow
-from app.security import (RateLimited, SecurityError, audit, challenges, codes, devices, notify, staff_resets,
-                          wait_in_words)
+from app.security import (RateLimited, SecurityError, audit, challenges, codes, devices, methods, notify, staff_resets,
+                          totp, wait_in_words)
 from app.security.accounts import normalise_email
 from app.security.audit import Client
 from app.security.passwords import hash_password, needs_rehash, verify_password
@@ -37,6 +37,7 @@ class PasswordOutcome:
     retry_after: int | None = None
     send_status: int | None = None
     refusal: str | None = None  # which limit refused the code ("cooldown", "user_cap"...)
+    method: str | None = None  # the second factor asked first (methods.SMS, TOTP or WEBAUTHN)
 
 
 def check_password(email: str, password: str, client: Client) -> User:
@@ -127,7 +128,10 @@ def _recent_event(user: User, kind: str) -> int:
 
 def after_password(user: User, trust_token: str | None, client: Client, host: str | None,
                    allowance: Callable[[], int | None] | None = None) -> PasswordOutcome:
-    """Decide whether a code is needed; if so, text one (allowance: see codes.send_code); commits."""
+    """Decide whether a second factor is needed; text a code only when SMS is asked first; commits.
+
+    allowance: see codes.send_code. Someone who will use their app or passkey is sent no text.
+    """
     # A staff reset whose waiting period is over applies now, even where no cron runs.
     staff_resets.apply_due(user)
     if not user.two_factor_enabled:
@@ -139,8 +143,11 @@ def after_password(user: User, trust_token: str | None, client: Client, host: st
         return PasswordOutcome(user, needs_code=False)
     db.session.commit()
     challenge_id = challenges.open_challenge(user, challenges.SIGN_IN)
-    outcome = send_signin_code(user, client, host, allowance)
+    method = methods.preferred(user)
+    outcome = (send_signin_code(user, client, host, allowance) if method == methods.SMS
+               else PasswordOutcome(user, needs_code=True))
     outcome.challenge_id = challenge_id
+    outcome.method = method
     return outcome
 
 
@@ -152,6 +159,9 @@ def send_signin_code(user: User, client: Client, host: str | None,
     When refused or failed, the sign-in keeps its own current code, if any; another
     browser's code is never borrowed.
     """
+    if not user.has_sms:
+        return PasswordOutcome(user, needs_code=True, code_id=replaces, send_status=422,
+                               send_error="Text messages aren't set up for this account. Try another way.")
     try:
         code = codes.send_code(user, codes.SIGN_IN, user.phone_e164, client, host, allowance=allowance,
                                replaces=replaces)
@@ -175,6 +185,18 @@ def verify_signin_code(user: User, code_id: int | None, raw: str, client: Client
     """
     try:
         codes.verify_code(user, code_id, codes.SIGN_IN, raw, client)
+    except SecurityError:
+        _maybe_warn_wrong_codes(user, client)
+        raise
+
+
+def verify_signin_app_code(user: User, raw: str, client: Client) -> None:
+    """Check an authenticator-app code at sign-in; wrong ones count and may warn the owner, as texted ones.
+
+    Committed by record_success with the sign-in it finishes.
+    """
+    try:
+        totp.verify(user, raw, client)
     except SecurityError:
         _maybe_warn_wrong_codes(user, client)
         raise

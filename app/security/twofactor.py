@@ -1,4 +1,4 @@
-"""Turning two-factor on and off and changing its number."""
+"""Turning two-factor on and off, adding and removing its methods, and changing the SMS number."""
 
 from collections.abc import Callable
 
@@ -6,7 +6,7 @@ from flask import current_app
 
 from app.extensions import db
 from app.models import RecoveryCode, User, VerificationCode
-from app.security import SecurityError, accounts, audit, codes, devices, notify
+from app.security import SecurityError, accounts, audit, codes, devices, methods, notify
 from app.security.audit import Client
 from app.security.phones import allowed_regions, parse_mobile
 
@@ -16,23 +16,64 @@ def parse_number(region: str, raw: str) -> str:
     return parse_mobile(region, raw, allowed_regions(current_app.config["SMS_ALLOWED_COUNTRIES"]))
 
 
-def start_setup(user: User, region: str, raw_phone: str, client: Client, host: str | None):
-    """Send a setup code to a new number; nothing is saved until it is verified."""
-    if user.two_factor_enabled:
-        raise SecurityError("Two-factor authentication is already on.")
+SMS_ALREADY_ON = "Two-factor authentication is already on."  # with text messages
+
+
+def start_setup(user: User, region: str, raw_phone: str, client: Client, host: str | None,
+                allowance: Callable[[], int | None] | None = None):
+    """Send a setup code to a new number; nothing is saved until it is verified (allowance: see codes.send_code)."""
+    if user.has_sms:
+        raise SecurityError(SMS_ALREADY_ON)
     phone = parse_number(region, raw_phone)
-    return codes.send_code(user, codes.SETUP, phone, client, host)
+    return codes.send_code(user, codes.SETUP, phone, client, host, allowance=allowance)
 
 
-def confirm_setup(user: User, code_id: int | None, raw_code: str, client: Client) -> None:
-    """Turn two-factor on with the number the code was sent to."""
-    if user.two_factor_enabled:
-        raise SecurityError("Two-factor authentication is already on.")
+def confirm_setup(user: User, code_id: int | None, raw_code: str, client: Client) -> bool:
+    """Add the SMS method with the number the code was sent to; return whether two-factor just turned on; commits."""
+    if user.has_sms:
+        raise SecurityError(SMS_ALREADY_ON)
     code = codes.verify_code(user, code_id, codes.SETUP, raw_code, client)
+    first = not user.two_factor_enabled
     _set_phone(user, code.phone_e164)
-    devices.forget_all(user, client, reason="two-factor turned on")
-    audit.record(audit.TWO_FACTOR_ENABLED, client, user=user)
+    method_added(user, methods.SMS, client, first=first)
+    return first
+
+
+def method_added(user: User, kind: str, client: Client, *, first: bool, name: str | None = None) -> None:
+    """Record a method just added (in this unit of work), commit, then send the notice.
+
+    The first method turns two-factor on: every earlier trusted browser is forgotten, as a
+    browser trusted before there was a second factor was never really checked.
+    """
+    if first:
+        devices.forget_all(user, client, reason="two-factor turned on")
+        audit.record(audit.TWO_FACTOR_ENABLED, client, user=user, method=kind)
+    else:
+        audit.record(audit.METHOD_ADDED, client, user=user, method=kind, **({"name": name} if name else {}))
     db.session.commit()
+    if not first:
+        notify.send_notice(user.phone_e164, notify.METHOD_ADDED, user=user)
+
+
+def remove_method(user: User, kind: str, client: Client, remove, *, name: str | None = None) -> None:
+    """Remove one method with remove() when another remains (the last one: see disable); commits."""
+    if kind not in methods.available(user):
+        raise SecurityError("That method isn't set up.")
+    if methods.available(user) == [kind] and (kind != methods.WEBAUTHN or len(user.webauthn_credentials) == 1):
+        raise SecurityError("That's your only two-factor method: turn two-factor authentication off instead.")
+    phone = user.phone_e164
+    remove()
+    db.session.flush()
+    db.session.expire(user, ["totp_credential", "webauthn_credentials"])
+    audit.record(audit.METHOD_REMOVED, client, user=user, method=kind, **({"name": name} if name else {}))
+    db.session.commit()
+    # Told on the number that was in force, even when the number itself was removed.
+    notify.send_notice(phone, notify.METHOD_REMOVED, user=user)
+
+
+def remove_sms(user: User, client: Client) -> None:
+    """Stop texting codes (another method remains); commits."""
+    remove_method(user, methods.SMS, client, lambda: _set_phone(user, None))
 
 
 def start_number_change(user: User, region: str, raw_phone: str, client: Client, host: str | None,
@@ -58,8 +99,8 @@ def resend(user: User, purpose: str, code_id: int | None, client: Client, host: 
 
 def check_new_number(user: User, region: str, raw_phone: str) -> str:
     """Return the E.164 form of a usable new number, or raise before anything is sent."""
-    if not user.two_factor_enabled:
-        raise SecurityError("Turn on two-factor authentication first.")
+    if not user.has_sms:
+        raise SecurityError("Set up text messages first.")
     phone = parse_number(region, raw_phone)
     if phone == user.phone_e164:
         raise SecurityError("That's already your number. Enter a different one.")
@@ -68,8 +109,8 @@ def check_new_number(user: User, region: str, raw_phone: str) -> str:
 
 def confirm_number_change(user: User, code_id: int | None, raw_code: str, client: Client) -> None:
     """Replace the number once its code is verified, end other sessions, tell the old number; commits."""
-    if not user.two_factor_enabled:
-        raise SecurityError("Turn on two-factor authentication first.")
+    if not user.has_sms:
+        raise SecurityError("Set up text messages first.")
     code = codes.verify_code(user, code_id, codes.NUMBER_CHANGE, raw_code, client)
     previous = user.phone_e164
     _set_phone(user, code.phone_e164)
@@ -82,11 +123,11 @@ def confirm_number_change(user: User, code_id: int | None, raw_code: str, client
 
 
 def disable(user: User, client: Client, *, actor: User | None = None, reason: str = "", **details) -> None:
-    """Turn two-factor off, forget browsers and recovery codes, end sessions, tell the old number; commits."""
+    """Remove every method, forget browsers and recovery codes, end sessions, tell the old number; commits."""
     if not user.two_factor_enabled:
         raise SecurityError("Two-factor authentication is already off.")
     previous = user.phone_e164
-    _set_phone(user, None)
+    methods.remove_all(user)
     devices.forget_all(user, client, actor=actor, reason="two-factor turned off")
     # Every session ends; the person's own caller keeps theirs (signin_session.keep_signed_in).
     accounts.end_all_sessions(user)

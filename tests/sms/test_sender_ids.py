@@ -4,7 +4,7 @@ import pytest
 
 from app import create_app
 from app.bootstrap import ConfigError
-from tests.support import PHONE
+from tests.support import PHONE, TOTP_KEY
 
 GB_MOBILE = "+447400123456"
 US_NUMBER_SENDER = {"VONAGE_SMS_FROM_BY_COUNTRY": {"1": "+1 201 555 0100"}}
@@ -32,7 +32,7 @@ def test_without_a_country_sender_every_text_has_the_default(app, client, fake_v
 
 PROD = {"APP_ENV": "production", "SECRET_KEY": "k" * 64, "SMS_BACKEND": "vonage",
         "VONAGE_API_KEY": "key", "VONAGE_API_SECRET": "secret", "TESTING": True,
-        "PUBLIC_URL": "https://records.example.org", "MAIL_BACKEND": "smtp"}
+        "PUBLIC_URL": "https://records.example.org", "MAIL_BACKEND": "smtp", "TOTP_ENCRYPTION_KEYS": [TOTP_KEY]}
 
 
 @pytest.fixture
