@@ -201,22 +201,38 @@ def verify_code(user: User, code_id: int | None, purpose: str, raw: str, client:
     max_attempts = _cfg("CODE_MAX_ATTEMPTS")
     if code.attempts >= max_attempts:
         raise SecurityError("Too many wrong tries for this code. Use Resend code to get a new one.")
-    _reserve_check(user, code, max_attempts)
     if _matches(code.digest, candidate, purpose=purpose, user_id=user.id, phone=code.phone_e164):
-        # Conditional update: of two concurrent right answers only one consumes the code.
-        won = db.session.execute(
-            update(VerificationCode)
-            .where(VerificationCode.id == code.id, VerificationCode.consumed_at.is_(None))
-            .values(consumed_at=now)
-        ).rowcount
-        if won == 1:
-            db.session.execute(update(User).where(User.id == user.id).values(consecutive_code_failures=0))
-            audit.record(audit.CODE_VERIFIED, client, user=user, purpose=purpose)
-            db.session.refresh(code)
-            return code
-        db.session.rollback()
-        raise SecurityError("That code has already been used or replaced. Use Resend code to get a new one.")
+        return _consume(user, code, max_attempts, purpose, client, now)
+    _reserve_check(user, code, max_attempts)
     return _count_failure(user, code, max_attempts, purpose, client)
+
+
+def _consume(user: User, code: VerificationCode, max_attempts: int, purpose: str, client: Client, now: datetime):
+    # A right code counts its try and is used up in one conditional update per row: the caps
+    # hold under concurrency as with _reserve_check, and of two right answers only one wins.
+    under_cap = db.session.execute(
+        update(User)
+        .where(User.id == user.id, User.consecutive_code_failures < _cfg("CODE_FAILURE_CAP"))
+        .values(consecutive_code_failures=0)
+    ).rowcount
+    if under_cap != 1:
+        db.session.rollback()
+        raise SecurityError(CAPPED)
+    won = db.session.execute(
+        update(VerificationCode)
+        .where(VerificationCode.id == code.id, VerificationCode.attempts < max_attempts,
+               VerificationCode.consumed_at.is_(None), VerificationCode.revoked_at.is_(None))
+        .values(attempts=VerificationCode.attempts + 1, consumed_at=now)
+    ).rowcount
+    if won != 1:
+        db.session.rollback()
+        db.session.refresh(code)
+        if code.consumed_at or code.revoked_at:
+            raise SecurityError("That code has already been used or replaced. Use Resend code to get a new one.")
+        raise SecurityError("Too many wrong tries for this code. Use Resend code to get a new one.")
+    audit.record(audit.CODE_VERIFIED, client, user=user, purpose=purpose)
+    # The ORM updates above already set consumed_at and attempts on `code`: no reload.
+    return code
 
 
 def _reserve_check(user: User, code: VerificationCode, max_attempts: int) -> None:

@@ -68,20 +68,16 @@ def check_password(email: str, password: str, client: Client) -> User:
 
 
 def _recent_failures(subject: str) -> list:
-    since = utcnow() - timedelta(hours=1)
-    last_success = db.session.scalar(
-        select(func.max(SecurityEvent.created_at)).where(
-            SecurityEvent.subject == subject, SecurityEvent.type == audit.SIGNIN_SUCCESS
-        )
-    )
-    if last_success and last_success > since:
-        since = last_success
-    return db.session.scalars(
-        select(SecurityEvent.created_at)
-        .where(SecurityEvent.subject == subject, SecurityEvent.type == audit.SIGNIN_FAILED,
-               SecurityEvent.created_at > since)
-        .order_by(SecurityEvent.created_at)
+    # One query: the last hour's failures and successes; failures before the latest success don't count.
+    rows = db.session.execute(
+        select(SecurityEvent.created_at, SecurityEvent.type)
+        .where(SecurityEvent.subject == subject,
+               SecurityEvent.type.in_((audit.SIGNIN_FAILED, audit.SIGNIN_SUCCESS)),
+               SecurityEvent.created_at > utcnow() - timedelta(hours=1))
+        .order_by(SecurityEvent.created_at, SecurityEvent.id)
     ).all()
+    last_success = max((at for at, kind in rows if kind == audit.SIGNIN_SUCCESS), default=None)
+    return [at for at, kind in rows if kind == audit.SIGNIN_FAILED and (last_success is None or at > last_success)]
 
 
 def _check_throttle(subject: str) -> None:
