@@ -15,7 +15,7 @@ from app.models import User, VerificationCode, utcnow
 from app.security import RateLimited, SecurityError, audit, budget, wait_in_words
 from app.security.audit import Client
 from app.security.phones import PhoneError, allowed_regions
-from app.sms import SmsSendError, get_sender
+from app.sms import GENERIC_FAILURE, SmsSendError, send_text
 
 SETUP = "setup"
 SIGN_IN = "signin"
@@ -24,6 +24,14 @@ REAUTH = "reauth"  # the current number, before a second-factor change (app.secu
 PURPOSES = (SETUP, SIGN_IN, NUMBER_CHANGE, REAUTH)
 # Shown wherever the account-wide wrong-code cap stops codes (texted and recovery alike).
 CAPPED = "Too many wrong codes on this account. Contact support to get back in."
+
+
+class SendUnconfirmed(SmsSendError):
+    """Vonage never answered: the text may still arrive, so its code (code_id) stays valid."""
+
+    def __init__(self, cause: SmsSendError, code_id: int) -> None:
+        super().__init__(cause.user_message, cause.provider_detail, unconfirmed=True)
+        self.code_id = code_id
 
 
 def _cfg(key: str) -> int:
@@ -92,13 +100,17 @@ def message_text(code: str, host: str | None) -> str:
 
 
 def send_code(user: User, purpose: str, phone: str, client: Client, host: str | None,
-              *, allowance: Callable[[], int | None] | None = None, replaces: int | None = None) -> VerificationCode:
+              *, allowance: Callable[[], int | None] | None = None, replaces: int | None = None,
+              keep_unconfirmed: bool = False) -> VerificationCode:
     """Issue a new code for one flow and text it; on any failure nothing is left changed.
 
     replaces: the flow's current code when this is a resend; the cooldown runs from it, and it
     (only it) dies once the new code is sent. A new flow (None) sends at once, bounded by the
     hourly caps. allowance, when given, spends the caller's per-IP/global request allowance
     once every product rule has passed, and returns the seconds to wait when there is none left.
+    keep_unconfirmed: when Vonage never answers (the text may still arrive), keep the code as
+    if sent and raise SendUnconfirmed naming it, for a flow whose screen can take it; otherwise
+    the code dies. Either way the text stays counted toward the caps.
     Commits its own work; no transaction is held while Vonage is called.
     """
     if purpose not in PURPOSES:
@@ -130,13 +142,25 @@ def send_code(user: User, purpose: str, phone: str, client: Client, host: str | 
     # the rows count toward the caps at once, which keeps concurrent sends honest.
     db.session.commit()
     try:
-        get_sender().send(phone, message_text(plain, host))
+        send_text(phone, message_text(plain, host))
     except SmsSendError as exc:
+        if exc.unconfirmed and keep_unconfirmed:
+            _finish_send(user, purpose, client, replaces, now, audit.CODE_SEND_UNCONFIRMED)
+            raise SendUnconfirmed(exc, code.id) from exc
         db.session.delete(code)
-        budget.refund(spent)
+        if not exc.unconfirmed:  # an unanswered text may still arrive: it stays counted
+            budget.refund(spent)
         audit.record(audit.CODE_SEND_FAILED, client, user=user, purpose=purpose, provider=exc.provider_detail[:200])
         db.session.commit()
+        if exc.unconfirmed:  # this flow can't take a code that may arrive: plainly not sent
+            raise SmsSendError(GENERIC_FAILURE, exc.provider_detail) from exc
         raise
+    _finish_send(user, purpose, client, replaces, now, audit.CODE_SENT)
+    return code
+
+
+def _finish_send(user: User, purpose: str, client: Client, replaces: int | None, now: datetime, event: str) -> None:
+    # The new code stands (sent, or maybe sent): the flow's earlier code dies; commits.
     if replaces:
         db.session.execute(
             update(VerificationCode)
@@ -145,9 +169,8 @@ def send_code(user: User, purpose: str, phone: str, client: Client, host: str | 
                    VerificationCode.revoked_at.is_(None))
             .values(revoked_at=now)
         )
-    audit.record(audit.CODE_SENT, client, user=user, purpose=purpose)
+    audit.record(event, client, user=user, purpose=purpose)
     db.session.commit()
-    return code
 
 
 def _record_refusal(user: User, purpose: str, client: Client, exc: SecurityError) -> None:

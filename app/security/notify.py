@@ -8,7 +8,7 @@ from app import ratelimits
 from app.extensions import db
 from app.models import User
 from app.security import budget
-from app.sms import SmsSendError, get_sender
+from app.sms import SmsSendError, send_text
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +68,10 @@ def send_notice(phone: str | None, template: str, *, user: User | None = None) -
         _refund(spent)
         return False
     try:
-        get_sender().send(phone, template.format(app=current_app.config["APP_NAME"]))
+        send_text(phone, template.format(app=current_app.config["APP_NAME"]))
     except SmsSendError as exc:
-        _refund(spent)
+        if not exc.unconfirmed:  # an unanswered text may still arrive: it stays counted
+            _refund(spent)
         log.warning("Security notice not sent: %s", exc.provider_detail or exc.user_message)
         return False
     return True

@@ -143,12 +143,17 @@ def send_signin_code(user: User, client: Client, host: str | None,
     """Text the code of one pending sign-in (replaces: its current code, on a resend).
 
     When refused or failed, the sign-in keeps its own current code, if any; another
-    browser's code is never borrowed.
+    browser's code is never borrowed. When Vonage never answered, the new code stands (it may arrive).
     """
     try:
         code = codes.send_code(user, codes.SIGN_IN, user.phone_e164, client, host, allowance=allowance,
-                               replaces=replaces)
+                               replaces=replaces, keep_unconfirmed=True)
         return PasswordOutcome(user, needs_code=True, code_id=code.id)
+    except codes.SendUnconfirmed as exc:
+        # Vonage never answered: the text may still arrive, so its code stays this sign-in's.
+        # Not a failure status: the code screen works as after a sent code, with the warning.
+        return PasswordOutcome(user, needs_code=True, code_id=exc.code_id, send_error=exc.user_message,
+                               send_status=200)
     except (SecurityError, SmsSendError) as exc:
         # SecurityError: a limit (429), a capped account or a number off the allow-list (422).
         refused = isinstance(exc, SecurityError)
