@@ -5,6 +5,8 @@ A virtual user is one browser: its own connection and cookie jar. Scenarios:
   page      GET /account as a fully signed-in, trusted browser
   signin    the whole new-device sign-in: GET /signin, POST password, GET /signin/verify,
             read the code from the fake Vonage, POST the code, GET /account
+  signin_told  the same, except that a code screen saying the text couldn't be sent (or
+            confirmed) is an answer too: counted by outcome, then the person reads it (1 s)
 Only 127.0.0.1 is ever contacted; every run is bounded by its duration.
 """
 
@@ -19,6 +21,9 @@ from http.cookies import SimpleCookie
 from urllib.parse import urlencode, urlsplit
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+# "We couldn't send the code…" / "We couldn't confirm that the text was sent…", however escaped.
+TOLD = re.compile(r"couldn(?:'|&#39;|&#x27;|\u2019)t (send|confirm)")
+READING_SECONDS = 1.0
 USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 
 
@@ -35,6 +40,7 @@ class Browser:
         self.host, self.port = parts.hostname, parts.port
         self.conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
         self.cookies: dict[str, str] = {}
+        self.server_errors = 0  # 5xx answers seen
 
     def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, dict, str]:
         headers = {"User-Agent": USER_AGENT, "Accept": "text/html"}
@@ -51,6 +57,8 @@ class Browser:
         except (OSError, http.client.HTTPException):
             self.conn.close()  # reconnect on the next request
             raise
+        if response.status >= 500:
+            self.server_errors += 1
         for raw in response.headers.get_all("Set-Cookie") or []:
             jar = SimpleCookie()
             jar.load(raw)
@@ -113,6 +121,30 @@ def sign_in(browser: Browser, desk: CodeDesk, user: dict, *, trust: bool) -> Non
     view_account(browser)
 
 
+def sign_in_or_told(browser: Browser, desk: CodeDesk, user: dict) -> str:
+    """Sign in as a new device; return "code", or "told_send"/"told_confirm" when the code
+    screen said the text couldn't be sent (or confirmed) -- then read it for a second."""
+    browser.cookies.pop("session", None)
+    browser.post_form("/signin", {"email": user["email"], "password": user["password"]},
+                      expect="/signin/verify")
+    status, _, page = browser.request("GET", "/signin/verify")
+    if status != 200:
+        raise FlowError(f"GET /signin/verify -> {status}")
+    told = TOLD.search(page)
+    if told:
+        time.sleep(READING_SECONDS)
+        return "told_" + told.group(1)
+    token = TOKEN.search(page)
+    if not token:
+        raise FlowError("no CSRF token on /signin/verify")
+    form = {"code": desk.code_for(user["phone"]), "csrf_token": token.group(1)}
+    status, headers, _ = browser.request("POST", "/signin/verify", form)
+    if status != 303 or not headers.get("Location", "").endswith("/account"):
+        raise FlowError(f"POST /signin/verify -> {status}")
+    view_account(browser)
+    return "code"
+
+
 def view_account(browser: Browser) -> None:
     status, _, page = browser.request("GET", "/account")
     if status != 200 or "My Account Settings" not in page:
@@ -132,6 +164,8 @@ class Tally:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
     error_samples: list[str] = field(default_factory=list)
+    outcomes: dict[str, int] = field(default_factory=dict)
+    server_errors: int = 0
 
     def error(self, exc: Exception) -> None:
         self.errors += 1
@@ -147,6 +181,8 @@ def _virtual_user(scenario, base_url, desk_url, user, ready, go, window, tally, 
             step = lambda: view_account(browser)  # noqa: E731
         elif scenario == "signin":
             step = lambda: sign_in(browser, desk, user, trust=False)  # noqa: E731
+        elif scenario == "signin_told":
+            step = lambda: sign_in_or_told(browser, desk, user)  # noqa: E731
         else:
             step = lambda: get_livez(browser)  # noqa: E731
     except Exception as exc:  # setup failed: count it and still meet the others at the barrier
@@ -159,8 +195,9 @@ def _virtual_user(scenario, base_url, desk_url, user, ready, go, window, tally, 
     warm_until, stop_at = start + window[0], start + window[0] + window[1]
     while step is not None and time.monotonic() < stop_at:
         began = time.monotonic()
+        errors_before = browser.server_errors
         try:
-            step()
+            outcome = step()
             ok = True
         except Exception as exc:
             ok = False
@@ -170,9 +207,13 @@ def _virtual_user(scenario, base_url, desk_url, user, ready, go, window, tally, 
             time.sleep(0.05)  # don't spin on a failing server
         ended = time.monotonic()
         # Throughput counts what completed inside the window, whenever it began.
-        if ok and warm_until <= ended <= stop_at:
+        if warm_until <= ended <= stop_at:
             with lock:
-                tally.latencies.append(ended - began)
+                tally.server_errors += browser.server_errors - errors_before
+                if ok:
+                    tally.latencies.append(ended - began)
+                    if outcome:
+                        tally.outcomes[outcome] = tally.outcomes.get(outcome, 0) + 1
     browser.close()
 
 
@@ -189,7 +230,8 @@ def _process_main(scenario, base_url, desk_url, users, window, barrier, results)
     go.set()  # go
     for thread in threads:
         thread.join()
-    results.put({"latencies": tally.latencies, "errors": tally.errors, "error_samples": tally.error_samples})
+    results.put({"latencies": tally.latencies, "errors": tally.errors, "error_samples": tally.error_samples,
+                 "outcomes": tally.outcomes, "server_errors": tally.server_errors})
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -229,13 +271,19 @@ def run(scenario: str, base_url: str, desk_url: str, users: list[dict], *, warmu
     latencies = [x for c in collected for x in c["latencies"]]
     errors = sum(c["errors"] for c in collected)
     samples = [s for c in collected for s in c["error_samples"]][:5]
+    outcomes: dict[str, int] = {}
+    for c in collected:
+        for name, count in c["outcomes"].items():
+            outcomes[name] = outcomes.get(name, 0) + count
     rate = len(latencies) / duration
     figures = {"scenario": scenario, "users": len(users), "completed": len(latencies),
                "per_second": round(rate, 1),
                "p50_ms": round(percentile(latencies, 50) * 1000, 1),
                "p95_ms": round(percentile(latencies, 95) * 1000, 1),
                "p99_ms": round(percentile(latencies, 99) * 1000, 1),
-               "errors": errors}
+               "errors": errors, "server_errors": sum(c["server_errors"] for c in collected)}
+    if outcomes:
+        figures["outcomes"] = outcomes
     if cpu is not None and latencies:
         figures["server_cpu_ms"] = round(cpu * 1000 / len(latencies), 3)
     if samples:

@@ -70,6 +70,10 @@ class FakeVonage:
             self.requests.clear()
             self.failure = None
 
+    def failure_for(self, to: str) -> str | None:
+        """Return how to answer a text to this number (digits, no "+"): self.failure unless overridden."""
+        return self.failure
+
     def sent_to(self, number: str) -> list[dict]:
         digits = number.lstrip("+")
         return [m for m in self.messages if m["to"] == digits]
@@ -106,7 +110,7 @@ class FakeVonage:
                 form = {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
                 with fake._lock:
                     fake.requests.append({"path": self.path, "form": form, "headers": dict(self.headers)})
-                    failure = fake.failure
+                    failure = fake.failure_for(form.get("to", ""))
                 if self.path != "/sms/json":
                     return self._json(404, {"error": "not found"})
                 if failure == "close":
