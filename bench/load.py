@@ -5,8 +5,8 @@ A virtual user is one browser: its own connection and cookie jar. Scenarios:
   page      GET /account as a fully signed-in, trusted browser
   signin    the whole new-device sign-in: GET /signin, POST password, GET /signin/verify,
             read the code from the fake Vonage, POST the code, GET /account
-  signin_told  the same, except that a code screen saying the text couldn't be sent (or
-            confirmed) is an answer too: counted by outcome, then the person reads it (1 s)
+  signin_told  the same, but a code screen saying the text couldn't be sent (or confirmed)
+            is answered as a person would: read it, press Resend code (see sign_in_or_told)
 Only 127.0.0.1 is ever contacted; every run is bounded by its duration.
 """
 
@@ -24,6 +24,7 @@ TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 # "We couldn't send the code…" / "We couldn't confirm that the text was sent…", however escaped.
 TOLD = re.compile(r"couldn(?:'|&#39;|&#x27;|\u2019)t (send|confirm)")
 READING_SECONDS = 1.0
+GIVE_UP_SECONDS = 5.0
 USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 
 
@@ -97,6 +98,13 @@ class CodeDesk:
         parts = urlsplit(desk_url)
         self.conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
 
+    def latest(self, phone: str) -> str | None:
+        """Return the latest code texted to phone, or None."""
+        try:
+            return self.code_for(phone)
+        except FlowError:
+            return None
+
     def code_for(self, phone: str) -> str:
         self.conn.request("GET", "/code?" + urlencode({"to": phone}))
         response = self.conn.getresponse()
@@ -122,27 +130,55 @@ def sign_in(browser: Browser, desk: CodeDesk, user: dict, *, trust: bool) -> Non
 
 
 def sign_in_or_told(browser: Browser, desk: CodeDesk, user: dict) -> str:
-    """Sign in as a new device; return "code", or "told_send"/"told_confirm" when the code
-    screen said the text couldn't be sent (or confirmed) -- then read it for a second."""
+    """Sign in as a new device, behaving as a person does when the code screen says the text
+    couldn't be sent: read it (1 s), press Resend code (no password again), up to 3 times; when it
+    couldn't be confirmed, wait up to 5 s for the text. Return the outcome: "code" (first try),
+    "code_after_resend", "code_late" or "gave_up"."""
     browser.cookies.pop("session", None)
+    before = desk.latest(user["phone"])
     browser.post_form("/signin", {"email": user["email"], "password": user["password"]},
                       expect="/signin/verify")
+    outcome = "code"
     status, _, page = browser.request("GET", "/signin/verify")
-    if status != 200:
-        raise FlowError(f"GET /signin/verify -> {status}")
-    told = TOLD.search(page)
-    if told:
+    for resends in range(4):
+        if status not in (200, 429, 503):
+            raise FlowError(f"code screen -> {status}")
+        told = TOLD.search(page)
+        if not told:
+            break
+        if resends == 3:
+            time.sleep(GIVE_UP_SECONDS)  # told four times: the person gives up, comes back later
+            return "gave_up"
         time.sleep(READING_SECONDS)
-        return "told_" + told.group(1)
-    token = TOKEN.search(page)
-    if not token:
-        raise FlowError("no CSRF token on /signin/verify")
-    form = {"code": desk.code_for(user["phone"]), "csrf_token": token.group(1)}
-    status, headers, _ = browser.request("POST", "/signin/verify", form)
+        if told.group(1) == "confirm" and _await_new_code(desk, user["phone"], before):
+            outcome = "code_late"  # it came after all
+            break
+        token = TOKEN.search(page)
+        if not token:
+            raise FlowError("no CSRF token on the code screen")
+        status, _, page = browser.request("POST", "/signin/resend", {"csrf_token": token.group(1)})
+        if status == 303:
+            status, _, page = browser.request("GET", "/signin/verify")
+        outcome = "code_after_resend"
+    code = desk.latest(user["phone"])
+    if code is None or code == before:
+        raise FlowError("the code screen showed no message, yet no new code was texted")
+    status, headers, _ = browser.request("POST", "/signin/verify", {"code": code, "csrf_token":
+                                                                    browser.get_token("/signin/verify")})
     if status != 303 or not headers.get("Location", "").endswith("/account"):
         raise FlowError(f"POST /signin/verify -> {status}")
     view_account(browser)
-    return "code"
+    return outcome
+
+
+def _await_new_code(desk: "CodeDesk", phone: str, before: str | None, seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        latest = desk.latest(phone)
+        if latest is not None and latest != before:
+            return True
+        time.sleep(0.25)
+    return False
 
 
 def view_account(browser: Browser) -> None:

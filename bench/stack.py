@@ -169,7 +169,7 @@ class Gunicorn:
         return total / ticks
 
     def worker_peak_rss_mb(self) -> list[float]:
-        """Peak resident memory (VmHWM) of each worker process so far, in MiB."""
+        """Return the peak resident memory (VmHWM) of each worker process so far, in MiB."""
         peaks = []
         for entry in os.listdir("/proc"):
             if not entry.isdigit():

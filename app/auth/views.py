@@ -101,7 +101,7 @@ def _after_password(user: User, email: str, next_url: str | None):
         _suggest_new_recovery_codes(user)
         return hx_redirect(next_url or url_for("account.settings"))
     signin_session.begin_pending(user, outcome.code_id, challenge_id=outcome.challenge_id, next_url=next_url)
-    if outcome.send_status == 429:
+    if outcome.send_status == 429 and outcome.refusal != signin.SENDERS_BUSY:
         signin_session.set_pending_code(outcome.code_id, retry_after=outcome.retry_after)
     elif outcome.send_error:
         # A limit is shown by the code screen itself (one message, with the wait); other failures here.
@@ -198,7 +198,8 @@ def resend():
         return _no_pending_sign_in()
     outcome = signin.send_signin_code(user, client(), webotp_host(), allowance=ratelimits.take_sms_allowance,
                                       replaces=state.get("code_id"))
-    limited = outcome.send_status == 429
+    # A limit on this person (not the cooldown, nor busy send slots) is remembered for the code screen.
+    limited = outcome.send_status == 429 and outcome.refusal != signin.SENDERS_BUSY
     signin_session.set_pending_code(outcome.code_id, retry_after=outcome.retry_after if limited else None)
     state = signin_session.pending()
     if outcome.send_error:

@@ -231,30 +231,19 @@ def verify_code(user: User, code_id: int | None, purpose: str, raw: str, client:
 
 
 def _consume(user: User, code: VerificationCode, max_attempts: int, purpose: str, client: Client, now: datetime):
-    # A right code counts its try and is used up in one conditional update per row: the caps
-    # hold under concurrency as with _reserve_check, and of two right answers only one wins.
-    under_cap = db.session.execute(
-        update(User)
-        .where(User.id == user.id, User.consecutive_code_failures < _cfg("CODE_FAILURE_CAP"))
-        .values(consecutive_code_failures=0)
-    ).rowcount
-    if under_cap != 1:
+    # A right code counts its try and is used up in the same conditional updates: the caps hold
+    # under concurrency as for a wrong one, and of two right answers only one wins.
+    stopped = _take_try(user, code, max_attempts, used_at=now)
+    if stopped:
         db.session.rollback()
-        raise SecurityError(CAPPED)
-    won = db.session.execute(
-        update(VerificationCode)
-        .where(VerificationCode.id == code.id, VerificationCode.attempts < max_attempts,
-               VerificationCode.consumed_at.is_(None), VerificationCode.revoked_at.is_(None))
-        .values(attempts=VerificationCode.attempts + 1, consumed_at=now)
-    ).rowcount
-    if won != 1:
-        db.session.rollback()
+        if stopped == CAPPED:
+            raise SecurityError(CAPPED)
         db.session.refresh(code)
         if code.consumed_at or code.revoked_at:
             raise SecurityError("That code has already been used or replaced. Use Resend code to get a new one.")
-        raise SecurityError("Too many wrong tries for this code. Use Resend code to get a new one.")
+        raise SecurityError(stopped)
     audit.record(audit.CODE_VERIFIED, client, user=user, purpose=purpose)
-    # The ORM updates above already set consumed_at and attempts on `code`: no reload.
+    # The ORM updates already set consumed_at and attempts on `code`: no reload.
     return code
 
 
@@ -262,23 +251,34 @@ def _reserve_check(user: User, code: VerificationCode, max_attempts: int) -> Non
     # Count the try before comparing, with conditional updates, so concurrent requests can
     # never let more than CODE_FAILURE_CAP (NIST 800-63B) or CODE_MAX_ATTEMPTS tries reach
     # the comparison; a right code resets the account's count.
-    reserved = db.session.execute(
+    stopped = _take_try(user, code, max_attempts)
+    if stopped:
+        db.session.rollback()
+        raise SecurityError(stopped)
+
+
+TOO_MANY_TRIES = "Too many wrong tries for this code. Use Resend code to get a new one."
+
+
+def _take_try(user: User, code: VerificationCode, max_attempts: int, *, used_at: datetime | None = None) -> str | None:
+    # One conditional update on the account, one on the code; used_at (a right code) resets the
+    # account's count and uses the code up. Returns why the try was refused, or None.
+    failures = 0 if used_at else User.consecutive_code_failures + 1
+    if db.session.execute(
         update(User)
         .where(User.id == user.id, User.consecutive_code_failures < _cfg("CODE_FAILURE_CAP"))
-        .values(consecutive_code_failures=User.consecutive_code_failures + 1)
-    ).rowcount
-    if reserved != 1:
-        db.session.rollback()
-        raise SecurityError(CAPPED)
-    reserved = db.session.execute(
+        .values(consecutive_code_failures=failures)
+    ).rowcount != 1:
+        return CAPPED
+    values = {"attempts": VerificationCode.attempts + 1, **({"consumed_at": used_at} if used_at else {})}
+    if db.session.execute(
         update(VerificationCode)
         .where(VerificationCode.id == code.id, VerificationCode.attempts < max_attempts,
                VerificationCode.consumed_at.is_(None), VerificationCode.revoked_at.is_(None))
-        .values(attempts=VerificationCode.attempts + 1)
-    ).rowcount
-    if reserved != 1:
-        db.session.rollback()
-        raise SecurityError("Too many wrong tries for this code. Use Resend code to get a new one.")
+        .values(**values)
+    ).rowcount != 1:
+        return TOO_MANY_TRIES
+    return None
 
 
 def _count_failure(user: User, code: VerificationCode, max_attempts: int, purpose: str, client: Client):

@@ -13,11 +13,14 @@ from app.security import RateLimited, SecurityError, audit, challenges, codes, d
 from app.security.accounts import normalise_email
 from app.security.audit import Client
 from app.security.passwords import hash_password, needs_rehash, verify_password
-from app.sms import SmsSendError
+from app.sms import SendSlotsBusy, SmsSendError
 
 GENERIC_FAILURE = "Incorrect email or password."
 LOCKED = "This account can't be signed in to right now. Please contact support."
 MAX_THROTTLE_SECONDS = 3600
+# PasswordOutcome.refusal when this process's send slots were all taken (a slow Vonage): a
+# 429 with a short Retry-After and "try again in a moment", not a limit on the person.
+SENDERS_BUSY = "busy"
 
 
 class SignInFailed(SecurityError):
@@ -149,6 +152,9 @@ def send_signin_code(user: User, client: Client, host: str | None,
         code = codes.send_code(user, codes.SIGN_IN, user.phone_e164, client, host, allowance=allowance,
                                replaces=replaces, keep_unconfirmed=True)
         return PasswordOutcome(user, needs_code=True, code_id=code.id)
+    except SendSlotsBusy as exc:
+        return PasswordOutcome(user, needs_code=True, code_id=replaces, send_error=exc.user_message,
+                               retry_after=exc.retry_after, send_status=429, refusal=SENDERS_BUSY)
     except codes.SendUnconfirmed as exc:
         # Vonage never answered: the text may still arrive, so its code stays this sign-in's.
         # Not a failure status: the code screen works as after a sent code, with the warning.

@@ -34,6 +34,15 @@ UNCONFIRMED = ("We couldn't confirm that the text was sent. If it arrives, enter
                "if not, use Resend code when it becomes available.")
 
 
+class SendSlotsBusy(SmsSendError):
+    """Every send slot of this process is taken: nothing was sent; try again in retry_after seconds."""
+
+    retry_after = 2
+
+    def __init__(self) -> None:
+        super().__init__(GENERIC_FAILURE, "busy: send slots full")
+
+
 class SendSlots:
     """At most `size` provider calls at once in this process; more are refused at once, never queued.
 
@@ -84,11 +93,11 @@ def get_sender() -> SmsSender:
 
 
 def send_text(to_e164: str, text: str) -> None:
-    """Send through the app's sender within this process's slots; raise SmsSendError when all are busy."""
+    """Send through the app's sender within this process's slots; raise SendSlotsBusy when all are taken."""
     slots: SendSlots = current_app.extensions["sms_slots"]
     if not slots.acquire():
         log.warning("SMS not sent: all %d send slots of this process are busy", slots.size)
-        raise SmsSendError(GENERIC_FAILURE, "busy: send slots full")
+        raise SendSlotsBusy()
     try:
         get_sender().send(to_e164, text)
     finally:

@@ -111,3 +111,26 @@ def test_every_send_gives_its_slot_back(app, fake_vonage):
     assert all(held)
     for _ in held:
         slots.release()
+
+
+def test_a_resend_while_the_send_slots_are_busy_gets_429_and_a_plain_message(app, fake_vonage, clock):
+    uid = make_user(app, phone=PHONE)
+    browser = client_with_agent(app)
+    sign_in(browser)
+    (first,) = live_code_rows(app, uid)
+    clock.shift(30)
+    slots = app.extensions["sms_slots"]
+    held = [slots.acquire() for _ in range(slots.size)]
+    try:
+        response = browser.post(SIGNIN_RESEND, headers=htmx())
+        plain = browser.post(SIGNIN_RESEND)  # JavaScript off: the full page, same answer
+    finally:
+        for _ in held:
+            slots.release()
+    for answer in (response, plain):
+        assert answer.status_code == 429 and answer.headers["Retry-After"] == "2"
+        assert COULD_NOT_SEND in text(answer) and "Too many codes" not in text(answer)
+    assert "<html" in text(plain)
+    # Nothing changed: the earlier code still works, and nothing more was texted.
+    assert [row.id for row in live_code_rows(app, uid)] == [first.id] and len(fake_vonage.messages) == 1
+    assert redirects_to(answer_code(browser, fake_vonage.last_code(PHONE)), "/account")
