@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import datetime, timedelta
 
 import phonenumbers
@@ -15,7 +16,7 @@ from app.models import User, VerificationCode, utcnow
 from app.security import RateLimited, SecurityError, audit, budget, wait_in_words
 from app.security.audit import Client
 from app.security.phones import PhoneError, allowed_regions
-from app.sms import GENERIC_FAILURE, SmsSendError, send_text
+from app.sms import GENERIC_FAILURE, SendSlotsBusy, SmsSendError, get_sender, send_slot
 
 SETUP = "setup"
 SIGN_IN = "signin"
@@ -116,17 +117,31 @@ def send_code(user: User, purpose: str, phone: str, client: Client, host: str | 
     if purpose not in PURPOSES:
         raise ValueError(purpose)
     now = utcnow()
-    try:
-        budget.lock(user.id, phone)
-        _check_destination(user, phone)
-        check_send_allowed(user, phone, replaces=replaces, now=now)
-        wait = allowance() if allowance else None
-        if wait:
-            raise RateLimited(f"Too many codes were requested from your network. Try again in {wait_in_words(wait)}.",
-                              retry_after=wait, reason="network_limit")
-    except SecurityError as exc:
-        _record_refusal(user, purpose, client, exc)
-        raise
+    with ExitStack() as held:
+        try:
+            budget.lock(user.id, phone)
+            _check_destination(user, phone)
+            check_send_allowed(user, phone, replaces=replaces, now=now)
+            # The slot before the per-IP allowance: a refusal for busy slots spends nothing anywhere.
+            held.enter_context(send_slot())
+            wait = allowance() if allowance else None
+            if wait:
+                raise RateLimited(f"Too many codes were requested from your network. Try again in "
+                                  f"{wait_in_words(wait)}.", retry_after=wait, reason="network_limit")
+        except SecurityError as exc:
+            _record_refusal(user, purpose, client, exc)
+            raise
+        except SendSlotsBusy as exc:
+            db.session.rollback()
+            audit.record(audit.CODE_SEND_FAILED, client, user=user, purpose=purpose, provider=exc.provider_detail)
+            db.session.commit()
+            raise
+        return _issue_and_text(user, purpose, phone, client, host, replaces, now, keep_unconfirmed)
+
+
+def _issue_and_text(user: User, purpose: str, phone: str, client: Client, host: str | None, replaces: int | None,
+                    now: datetime, keep_unconfirmed: bool) -> VerificationCode:
+    # Called holding a send slot, with every rule passed: commit the rows, text, settle the outcome.
     plain = f"{secrets.randbelow(10**6):06d}"
     code = VerificationCode(
         user_id=user.id,
@@ -142,7 +157,7 @@ def send_code(user: User, purpose: str, phone: str, client: Client, host: str | 
     # the rows count toward the caps at once, which keeps concurrent sends honest.
     db.session.commit()
     try:
-        send_text(phone, message_text(plain, host))
+        get_sender().send(phone, message_text(plain, host))
     except SmsSendError as exc:
         if exc.unconfirmed and keep_unconfirmed:
             _finish_send(user, purpose, client, replaces, now, audit.CODE_SEND_UNCONFIRMED)

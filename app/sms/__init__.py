@@ -2,6 +2,8 @@
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Protocol
 
 from flask import Flask, current_app
@@ -92,13 +94,20 @@ def get_sender() -> SmsSender:
     return current_app.extensions["sms_sender"]
 
 
-def send_text(to_e164: str, text: str) -> None:
-    """Send through the app's sender within this process's slots; raise SendSlotsBusy when all are taken."""
+@contextmanager
+def send_slot() -> Iterator[None]:
+    """Hold one of this process's send slots for the block; raise SendSlotsBusy when all are taken."""
     slots: SendSlots = current_app.extensions["sms_slots"]
     if not slots.acquire():
         log.warning("SMS not sent: all %d send slots of this process are busy", slots.size)
         raise SendSlotsBusy()
     try:
-        get_sender().send(to_e164, text)
+        yield
     finally:
         slots.release()
+
+
+def send_text(to_e164: str, text: str) -> None:
+    """Send through the app's sender within one of this process's send slots (SendSlotsBusy when none)."""
+    with send_slot():
+        get_sender().send(to_e164, text)
