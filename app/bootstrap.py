@@ -216,10 +216,12 @@ def register_extensions(app: Flask) -> None:
             event.listen(db.engine, "begin", _sqlite_begin_immediate)
     from app import auth_loader  # noqa: F401  (registers the user loader)
     from app.mail import init_mail
+    from app.security.passwords import init_hashing
     from app.sms import init_sms
 
     init_sms(app)
     init_mail(app)
+    init_hashing(app)
 
 
 def protect_csrf() -> None:

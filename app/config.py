@@ -102,7 +102,18 @@ VONAGE_SMS_FROM = "HealthRec"
 # Canadian carriers drop texts from alphanumeric senders (production refuses +1 countries without one).
 VONAGE_SMS_FROM_BY_COUNTRY: dict[str, str] = {}
 VONAGE_REST_HOST = None
+# Seconds to wait for Vonage's answer (whole seconds: the SDK takes an int). A text that got no
+# answer in time may still arrive, so its code stays valid (see codes.send_code).
 VONAGE_TIMEOUT = 10
+# Vonage calls at once per process; when all are busy a send is refused at once ("try again in
+# a moment") instead of queueing, so a slow Vonage holds at most this many request threads.
+# Keep it below GUNICORN_THREADS. 0 = no cap.
+SMS_MAX_CONCURRENT_SENDS = 2
+
+# Password hashes (argon2id, 46 MiB each) at once per process; more wait up to
+# ARGON2_MAX_WAIT_SECONDS for a slot, then get 503 with Retry-After. 0 = no cap.
+ARGON2_MAX_CONCURRENT = 2
+ARGON2_MAX_WAIT_SECONDS = 5
 
 # Per-IP and global request limits (Flask-Limiter); product caps above stay on regardless.
 RATELIMIT_ENABLED = True

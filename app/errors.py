@@ -8,6 +8,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app.htmx import render_alert
+from app.security.passwords import HashingBusy
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +23,8 @@ MESSAGES = {
     503: ("Temporarily unavailable", "The service is briefly unavailable. Try again in a minute."),
 }
 
+
+BUSY = "Many people are signing in right now. Nothing was changed — try again in a few seconds."
 
 PAGE_EXPIRED = "This page expired — we've reloaded it. Check what you entered, type your password again and send it."
 
@@ -80,6 +83,14 @@ def register_error_handlers(app: Flask) -> None:
         if allow:
             response.headers["Allow"] = allow
         return response
+
+    @app.errorhandler(HashingBusy)
+    def hashing_busy(error: HashingBusy):
+        from app.extensions import db
+
+        db.session.rollback()
+        log.warning("Password hashing slots busy: answered 503")
+        return render_error(503, BUSY, error.retry_after)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

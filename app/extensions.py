@@ -28,7 +28,11 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-db = SQLAlchemy(model_class=Base)
+# Objects keep their loaded values after a commit: services commit before slow work (argon2,
+# Vonage), and expiring everything there reloaded the same rows right after, several times per
+# sign-in. Sessions are per request, so nothing outlives the request that loaded it; values other
+# transactions may change concurrently are read with a fresh query where they matter.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()

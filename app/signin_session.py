@@ -7,7 +7,6 @@ from flask import current_app, flash, session
 from flask_login import login_user, logout_user
 
 from app import adapters
-from app.extensions import db
 from app.models import User
 from app.security import challenges
 
@@ -74,11 +73,13 @@ def is_current(user: User | None, version: int) -> bool:
 def pending_user() -> tuple[dict, User] | tuple[None, None]:
     """Return the live pending sign-in and its user, or (None, None) when there is none to finish."""
     state = pending()
-    user = db.session.get(User, state["uid"]) if state else None
-    if not is_current(user, state["ver"] if state else -1) or not user.two_factor_enabled:
+    if not state:
+        return None, None
+    user, live = challenges.user_and_liveness(state["uid"], state.get("challenge"), challenges.SIGN_IN)
+    if not is_current(user, state["ver"]) or not user.two_factor_enabled:
         return None, None
     # Out of recovery-code tries (or answered) in any request sharing this session: over.
-    if not challenges.is_live(state.get("challenge"), user, challenges.SIGN_IN):
+    if not live:
         return None, None
     return state, user
 

@@ -5,6 +5,8 @@ A virtual user is one browser: its own connection and cookie jar. Scenarios:
   page      GET /account as a fully signed-in, trusted browser
   signin    the whole new-device sign-in: GET /signin, POST password, GET /signin/verify,
             read the code from the fake Vonage, POST the code, GET /account
+  signin_told  the same, but a code screen saying the text couldn't be sent (or confirmed)
+            is answered as a person would: read it, press Resend code (see sign_in_or_told)
 Only 127.0.0.1 is ever contacted; every run is bounded by its duration.
 """
 
@@ -19,6 +21,10 @@ from http.cookies import SimpleCookie
 from urllib.parse import urlencode, urlsplit
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+# "We couldn't send the code…" / "We couldn't confirm that the text was sent…", however escaped.
+TOLD = re.compile(r"couldn(?:'|&#39;|&#x27;|\u2019)t (send|confirm)")
+READING_SECONDS = 1.0
+GIVE_UP_SECONDS = 5.0
 USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 
 
@@ -35,6 +41,7 @@ class Browser:
         self.host, self.port = parts.hostname, parts.port
         self.conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
         self.cookies: dict[str, str] = {}
+        self.server_errors = 0  # 5xx answers seen
 
     def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, dict, str]:
         headers = {"User-Agent": USER_AGENT, "Accept": "text/html"}
@@ -51,6 +58,8 @@ class Browser:
         except (OSError, http.client.HTTPException):
             self.conn.close()  # reconnect on the next request
             raise
+        if response.status >= 500:
+            self.server_errors += 1
         for raw in response.headers.get_all("Set-Cookie") or []:
             jar = SimpleCookie()
             jar.load(raw)
@@ -89,6 +98,13 @@ class CodeDesk:
         parts = urlsplit(desk_url)
         self.conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
 
+    def latest(self, phone: str) -> str | None:
+        """Return the latest code texted to phone, or None."""
+        try:
+            return self.code_for(phone)
+        except FlowError:
+            return None
+
     def code_for(self, phone: str) -> str:
         self.conn.request("GET", "/code?" + urlencode({"to": phone}))
         response = self.conn.getresponse()
@@ -113,6 +129,58 @@ def sign_in(browser: Browser, desk: CodeDesk, user: dict, *, trust: bool) -> Non
     view_account(browser)
 
 
+def sign_in_or_told(browser: Browser, desk: CodeDesk, user: dict) -> str:
+    """Sign in as a new device, behaving as a person does when the code screen says the text
+    couldn't be sent: read it (1 s), press Resend code (no password again), up to 3 times; when it
+    couldn't be confirmed, wait up to 5 s for the text. Return the outcome: "code" (first try),
+    "code_after_resend", "code_late" or "gave_up"."""
+    browser.cookies.pop("session", None)
+    before = desk.latest(user["phone"])
+    browser.post_form("/signin", {"email": user["email"], "password": user["password"]},
+                      expect="/signin/verify")
+    outcome = "code"
+    status, _, page = browser.request("GET", "/signin/verify")
+    for resends in range(4):
+        if status not in (200, 429, 503):
+            raise FlowError(f"code screen -> {status}")
+        told = TOLD.search(page)
+        if not told:
+            break
+        if resends == 3:
+            time.sleep(GIVE_UP_SECONDS)  # told four times: the person gives up, comes back later
+            return "gave_up"
+        time.sleep(READING_SECONDS)
+        if told.group(1) == "confirm" and _await_new_code(desk, user["phone"], before):
+            outcome = "code_late"  # it came after all
+            break
+        token = TOKEN.search(page)
+        if not token:
+            raise FlowError("no CSRF token on the code screen")
+        status, _, page = browser.request("POST", "/signin/resend", {"csrf_token": token.group(1)})
+        if status == 303:
+            status, _, page = browser.request("GET", "/signin/verify")
+        outcome = "code_after_resend"
+    code = desk.latest(user["phone"])
+    if code is None or code == before:
+        raise FlowError("the code screen showed no message, yet no new code was texted")
+    status, headers, _ = browser.request("POST", "/signin/verify", {"code": code, "csrf_token":
+                                                                    browser.get_token("/signin/verify")})
+    if status != 303 or not headers.get("Location", "").endswith("/account"):
+        raise FlowError(f"POST /signin/verify -> {status}")
+    view_account(browser)
+    return outcome
+
+
+def _await_new_code(desk: "CodeDesk", phone: str, before: str | None, seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        latest = desk.latest(phone)
+        if latest is not None and latest != before:
+            return True
+        time.sleep(0.25)
+    return False
+
+
 def view_account(browser: Browser) -> None:
     status, _, page = browser.request("GET", "/account")
     if status != 200 or "My Account Settings" not in page:
@@ -132,6 +200,8 @@ class Tally:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
     error_samples: list[str] = field(default_factory=list)
+    outcomes: dict[str, int] = field(default_factory=dict)
+    server_errors: int = 0
 
     def error(self, exc: Exception) -> None:
         self.errors += 1
@@ -147,6 +217,8 @@ def _virtual_user(scenario, base_url, desk_url, user, ready, go, window, tally, 
             step = lambda: view_account(browser)  # noqa: E731
         elif scenario == "signin":
             step = lambda: sign_in(browser, desk, user, trust=False)  # noqa: E731
+        elif scenario == "signin_told":
+            step = lambda: sign_in_or_told(browser, desk, user)  # noqa: E731
         else:
             step = lambda: get_livez(browser)  # noqa: E731
     except Exception as exc:  # setup failed: count it and still meet the others at the barrier
@@ -159,8 +231,9 @@ def _virtual_user(scenario, base_url, desk_url, user, ready, go, window, tally, 
     warm_until, stop_at = start + window[0], start + window[0] + window[1]
     while step is not None and time.monotonic() < stop_at:
         began = time.monotonic()
+        errors_before = browser.server_errors
         try:
-            step()
+            outcome = step()
             ok = True
         except Exception as exc:
             ok = False
@@ -170,9 +243,13 @@ def _virtual_user(scenario, base_url, desk_url, user, ready, go, window, tally, 
             time.sleep(0.05)  # don't spin on a failing server
         ended = time.monotonic()
         # Throughput counts what completed inside the window, whenever it began.
-        if ok and warm_until <= ended <= stop_at:
+        if warm_until <= ended <= stop_at:
             with lock:
-                tally.latencies.append(ended - began)
+                tally.server_errors += browser.server_errors - errors_before
+                if ok:
+                    tally.latencies.append(ended - began)
+                    if outcome:
+                        tally.outcomes[outcome] = tally.outcomes.get(outcome, 0) + 1
     browser.close()
 
 
@@ -189,7 +266,8 @@ def _process_main(scenario, base_url, desk_url, users, window, barrier, results)
     go.set()  # go
     for thread in threads:
         thread.join()
-    results.put({"latencies": tally.latencies, "errors": tally.errors, "error_samples": tally.error_samples})
+    results.put({"latencies": tally.latencies, "errors": tally.errors, "error_samples": tally.error_samples,
+                 "outcomes": tally.outcomes, "server_errors": tally.server_errors})
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -229,13 +307,19 @@ def run(scenario: str, base_url: str, desk_url: str, users: list[dict], *, warmu
     latencies = [x for c in collected for x in c["latencies"]]
     errors = sum(c["errors"] for c in collected)
     samples = [s for c in collected for s in c["error_samples"]][:5]
+    outcomes: dict[str, int] = {}
+    for c in collected:
+        for name, count in c["outcomes"].items():
+            outcomes[name] = outcomes.get(name, 0) + count
     rate = len(latencies) / duration
     figures = {"scenario": scenario, "users": len(users), "completed": len(latencies),
                "per_second": round(rate, 1),
                "p50_ms": round(percentile(latencies, 50) * 1000, 1),
                "p95_ms": round(percentile(latencies, 95) * 1000, 1),
                "p99_ms": round(percentile(latencies, 99) * 1000, 1),
-               "errors": errors}
+               "errors": errors, "server_errors": sum(c["server_errors"] for c in collected)}
+    if outcomes:
+        figures["outcomes"] = outcomes
     if cpu is not None and latencies:
         figures["server_cpu_ms"] = round(cpu * 1000 / len(latencies), 3)
     if samples:

@@ -3,12 +3,17 @@
 Prints one JSON line per measurement and writes bench/out/results.jsonl and
 bench/out/summary.md (bench/RESULTS.md records a reviewed run).
 
+  statements SQL statements per request of an SMS sign-in and of a signed-in page (in-process)
   backends   embedded (SQLite + session files) and, if reachable, PostgreSQL + Redis
-  matrix     2 and 4 gunicorn workers x 8 and 32 virtual users x baseline/page/signin
+  matrix     2 and 4 gunicorn workers x 8 and 32 virtual users x baseline/page/signin; sign-in
+             throughput against the argon2 limit (cores / verify time), peak RSS per worker
+  slow       a slow Vonage (answers after 3 s; then one that hangs until VONAGE_TIMEOUT): 8 users
+             browsing alone, then beside 32 signing in; with the send cap on and (3 s) off
   scale      page and signin at 1,000 users, then again at 100,000 users with 500,000
              trusted browsers and 500,000 audit rows; plus an EXPLAIN of every hot-path query
 
 Environment: BENCH_SECONDS (measured seconds per run, default 8), BENCH_WARMUP (2),
+BENCH_PARTS ("statements,matrix,slow,scale"), BENCH_WORKERS ("2,4"),
 BENCH_BACKENDS ("embedded,services"), BENCH_DATABASE_URL (PostgreSQL database to create and
 drop, default postgresql+psycopg://postgres@127.0.0.1:5432/healthrec_bench),
 BENCH_REDIS_URL (redis://127.0.0.1:6379/10; keys under a "bench-<pid>" prefix, removed after).
@@ -28,14 +33,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import load  # noqa: E402
-from bench.seed import Seeder, bench_user, explain_hot_paths  # noqa: E402
+from bench.seed import BENCH_PASSWORD, Seeder, bench_user, explain_hot_paths  # noqa: E402
 from bench.stack import SECRET_KEY, Gunicorn, Vonage, app_env, run_migrations  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
 WARMUP = float(os.environ.get("BENCH_WARMUP", "2"))
-WORKERS = (2, 4)
+PARTS = {p.strip() for p in os.environ.get("BENCH_PARTS", "statements,matrix,slow,scale").split(",")}
+WORKERS = tuple(int(w) for w in os.environ.get("BENCH_WORKERS", "2,4").split(","))
 USERS = (8, 32)
+# The slow-Vonage scenario: 8 browsing users (bench users 32-39) beside 32 signing in (0-31).
+BROWSERS, SIGNERS = 8, 32
 BASE_SIZE = {"users": 1_000, "devices": 5_000, "events": 5_000, "codes": 500}
 SCALE_SIZE = {"users": 100_000, "devices": 500_000, "events": 500_000, "codes": 50_000}
 # Product caps stay on in the app; the load needs them generous (many sign-ins per user).
@@ -44,6 +52,7 @@ LOAD_CONFIG = {"FLASK_RATELIMIT_ENABLED": "false", "FLASK_SMS_MAX_PER_USER_PER_H
                "FLASK_SMS_MAX_PER_NUMBER_PER_HOUR": "1000000", "FLASK_CODE_RESEND_COOLDOWN_SECONDS": "0"}
 
 results: list[dict] = []
+verify_ms: float | None = None  # argon2's measured verify time: the sign-in limit is cores / it
 
 
 def emit(record: dict) -> None:
@@ -72,18 +81,91 @@ def argon2_cost() -> dict:
     """Time one argon2id hash and one verify with the app's parameters."""
     from app.security.passwords import hash_password, hasher, verify_password
 
-    hashes, verifies = [], []
+    hashes, verifies, verify_cpu = [], [], []
     for _ in range(10):
         started = time.perf_counter()
         stored = hash_password("Bench-Kettle-Orbit-42")
         hashes.append(time.perf_counter() - started)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         verify_password(stored, "Bench-Kettle-Orbit-42")
         verifies.append(time.perf_counter() - started)
+        verify_cpu.append(time.thread_time() - cpu)
+    global verify_ms
+    # CPU time, not wall time: other load on the machine stretches the wall clock, not the work.
+    verify_ms = statistics.median(verify_cpu) * 1000
     return {"scenario": "argon2", "variant": "argon2id", "time_cost": hasher.time_cost,
             "memory_cost_kib": hasher.memory_cost, "parallelism": hasher.parallelism,
             "hash_ms_median": round(statistics.median(hashes) * 1000, 1),
-            "verify_ms_median": round(statistics.median(verifies) * 1000, 1)}
+            "verify_ms_median": round(statistics.median(verifies) * 1000, 1),
+            "verify_cpu_ms_median": round(verify_ms, 1)}
+
+
+def statement_counts(workdir: Path) -> dict:
+    """Count the SQL statements of an SMS sign-in and a signed-in page, and time them, in-process on SQLite."""
+    from app import create_app
+    from app.extensions import db
+    from app.security import accounts
+    from app.security.audit import SYSTEM
+    from bench.statements import count_scenarios, sms_signin_steps
+
+    user = bench_user(0)
+    app = create_app({"APP_ENV": "testing", "SECRET_KEY": SECRET_KEY, "WTF_CSRF_ENABLED": False,
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir / 'statements.db'}",
+                      "SESSION_TYPE": "cachelib", "SESSION_FILE_DIR": str(workdir / "statement-sessions"),
+                      "SMS_BACKEND": "memory",
+                      **{key.removeprefix("FLASK_"): json.loads(value) for key, value in LOAD_CONFIG.items()}})
+    with app.app_context():
+        db.create_all()
+        created = accounts.create_user(user["email"], BENCH_PASSWORD, SYSTEM)
+        created.phone_e164, created.phone_last4 = user["phone"], user["phone"][-4:]
+        db.session.commit()
+        created_id, user_model = created.id, type(created)
+    sender = app.extensions["sms_sender"]
+    read_code = lambda: sender.messages[-1]["text"].split("code is ")[1][:6]  # noqa: E731
+    counts = count_scenarios(app, user["email"], BENCH_PASSWORD, read_code)
+    emit({"scenario": "statements", "backend": "embedded", **counts})
+    # Server CPU without gunicorn or a network: the same app, requests through the test client.
+    flows = _cpu_ms_each(20, lambda: [step() for _, step in
+                                      sms_signin_steps(app.test_client(), user["email"], BENCH_PASSWORD, read_code)])
+    # The same flow with a trivial argon2 cost (the hash's own parameters decide a verify's cost):
+    # what a flow costs outside argon2, measured directly rather than as a difference of two noisy figures.
+    from argon2 import PasswordHasher
+
+    from app.security import passwords
+
+    cheap, real = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1, hash_len=32, salt_len=16), passwords.hasher
+    with app.app_context():
+        db.session.get(user_model, created_id).password_hash = cheap.hash(BENCH_PASSWORD)
+        db.session.commit()
+    passwords.hasher = cheap
+    try:
+        outside = _cpu_ms_each(20, lambda: [step() for _, step in
+                                            sms_signin_steps(app.test_client(), user["email"], BENCH_PASSWORD,
+                                                             read_code)])
+    finally:
+        passwords.hasher = real
+    client = app.test_client()
+    for _, step in sms_signin_steps(client, user["email"], BENCH_PASSWORD, read_code):
+        step()
+    page = _cpu_ms_each(300, lambda: client.get("/account"))
+    livez = _cpu_ms_each(300, lambda: client.get("/livez"))
+    with app.app_context():
+        db.engine.dispose()
+    return {"scenario": "inprocess_cpu", "backend": "embedded", "signin_flow_ms": flows,
+            "signin_outside_argon2_ms": outside,
+            "page_ms": page, "livez_ms": livez, "livez/page": _ratio(livez, page)}
+
+
+def _cpu_ms_each(times: int, call) -> float:
+    """Median CPU milliseconds of call() over `times` runs (5 warm-up runs first)."""
+    for _ in range(5):
+        call()
+    spent = []
+    for _ in range(times):
+        started = time.thread_time()
+        call()
+        spent.append(time.thread_time() - started)
+    return round(statistics.median(spent) * 1000, 3)
 
 
 class Backend:
@@ -187,8 +269,9 @@ def bench_backend(name: str, vonage: Vonage, workdir: Path) -> None:
         env = backend.env(vonage)
         run_migrations(env)
         seeder = Seeder(backend.database_url, hash_password(bench_user(0)["password"]))
-        emit({"scenario": "seed", "backend": name, **seeder.grow_to(**BASE_SIZE, bench_users=max(USERS))})
-        for workers in WORKERS:
+        emit({"scenario": "seed", "backend": name,
+              **seeder.grow_to(**BASE_SIZE, bench_users=max(max(USERS), BROWSERS + SIGNERS))})
+        for workers in (WORKERS if "matrix" in PARTS else ()):
             server = Gunicorn(env, workers=workers, log_path=workdir / f"{name}-{workers}w.log").start()
             try:
                 for users in USERS:
@@ -197,12 +280,80 @@ def bench_backend(name: str, vonage: Vonage, workdir: Path) -> None:
                     emit({"scenario": "page/baseline", "backend": name, "workers": workers, "users": users,
                           "ratio": _ratio(page["per_second"], base["per_second"]),
                           "server_cpu_ratio": _ratio(base.get("server_cpu_ms"), page.get("server_cpu_ms"))})
-                    measure(backend, server, vonage, "signin", users, workers, "matrix")
+                    signin = measure(backend, server, vonage, "signin", users, workers, "matrix")
+                    limit = (os.cpu_count() or 1) / (verify_ms / 1000) if verify_ms else None
+                    emit({"scenario": "signin/argon2_limit", "backend": name, "workers": workers, "users": users,
+                          "ratio": _ratio(signin["per_second"], limit), "limit_per_second": round(limit or 0, 1),
+                          "server_cpu_ms_per_flow": signin.get("server_cpu_ms"),
+                          "outside_argon2_ms": round(signin["server_cpu_ms"] - verify_ms, 1)
+                          if signin.get("server_cpu_ms") and verify_ms else None,
+                          "peak_rss_mb_per_worker": server.worker_peak_rss_mb()})
             finally:
                 server.stop()
-        scale_check(backend, env, seeder, vonage, workdir)
+        if "slow" in PARTS and name == "embedded":  # one backend: the scenario is about threads, not storage
+            slow_vonage(backend, env, vonage, workdir)
+        if "scale" in PARTS:
+            scale_check(backend, env, seeder, vonage, workdir)
     finally:
         backend.drop()
+
+
+def slow_vonage(backend: Backend, env: dict, vonage: Vonage, workdir: Path) -> None:
+    """Browsing alone, then beside 32 sign-ins, while Vonage answers the sign-ins' texts slowly.
+
+    Variants: Vonage answers after 3 s (VONAGE_TIMEOUT 10), with the per-process send cap on and
+    off; and Vonage hangs past VONAGE_TIMEOUT (2 s here, to keep the run short)."""
+    import threading
+
+    signers = [bench_user(i) for i in range(SIGNERS)]
+    browsers = [bench_user(SIGNERS + i) for i in range(BROWSERS)]
+    fake = vonage.fake
+    fake.only_to = frozenset(u["phone"].lstrip("+") for u in signers)
+    variants = (("slow-3s", 3.0, 10, 2), ("slow-3s", 3.0, 10, 0), ("hang", 4.0, 2, 2))
+    try:
+        for name, delay, timeout, cap in variants:
+            server_env = {**env, "FLASK_VONAGE_TIMEOUT": str(timeout), "FLASK_SMS_MAX_CONCURRENT_SENDS": str(cap)}
+            server = Gunicorn(server_env, workers=2, log_path=workdir / f"{backend.name}-{name}-{cap}.log").start()
+            fake.failure, fake.slow_seconds = "slow", delay
+            try:
+                alone = load.run("page", server.url, vonage.desk_url, browsers, warmup=WARMUP, duration=SECONDS)
+                mixed: dict[str, dict] = {}
+
+                def drive(scenario, users, warmup, duration):
+                    mixed[scenario] = load.run(scenario, server.url, vonage.desk_url, users, warmup=warmup,
+                                               duration=duration)
+
+                # The browsing users sign in first (their texts are answered at once, but the send
+                # slots must be free); then the sign-ins start, and the page window lies inside theirs.
+                page_numbers = [u["phone"].lstrip("+") for u in browsers]
+                sent_before = sum(len(fake.sent_to(n)) for n in page_numbers)
+                threads = [threading.Thread(target=drive, args=("page", browsers, WARMUP + 4, SECONDS)),
+                           threading.Thread(target=drive, args=("signin_told", signers, WARMUP, SECONDS + 8))]
+                threads[0].start()
+                deadline = time.monotonic() + 60
+                while (sum(len(fake.sent_to(n)) for n in page_numbers) < sent_before + len(browsers)
+                       and time.monotonic() < deadline):
+                    time.sleep(0.2)
+                threads[1].start()
+                for thread in threads:
+                    thread.join()
+                page, signin = mixed["page"], mixed["signin_told"]
+                emit({"scenario": "slow_vonage", "backend": backend.name, "variant": name, "send_cap": cap,
+                      "vonage_delay_s": delay, "vonage_timeout_s": timeout,
+                      "page_p99_alone_ms": alone["p99_ms"], "page_p99_with_signins_ms": page["p99_ms"],
+                      "p99_ratio": _ratio(page["p99_ms"], alone["p99_ms"]),
+                      "page_per_second_alone": alone["per_second"], "page_per_second_with_signins": page["per_second"],
+                      "signin_outcomes": signin.get("outcomes", {}), "signin_p50_ms": signin["p50_ms"],
+                      "signin_p99_ms": signin["p99_ms"],
+                      "errors": page["errors"] + signin["errors"] + alone["errors"],
+                      "server_5xx": page["server_errors"] + signin["server_errors"] + alone["server_errors"],
+                      "error_samples": (signin.get("error_samples", []) + page.get("error_samples", []))[:3]})
+            finally:
+                fake.failure = None
+                fake.wait_idle(timeout=15)
+                server.stop()
+    finally:
+        fake.only_to = None
 
 
 def _ratio(numerator, denominator):
@@ -262,6 +413,24 @@ def summary() -> str:
                              f"{ratio} | {cpu_ratio} ({b.get('server_cpu_ms')}/{p.get('server_cpu_ms')} ms) | "
                              f"{p['p50_ms']}/{p['p99_ms']} | {s['per_second']} | "
                              f"{s['p50_ms']}/{s['p95_ms']}/{s['p99_ms']} | {s['errors']} |")
+    lines += ["", "| backend | workers | users | signin flows/s | argon2 limit/s | ratio | server CPU ms/flow "
+              "| outside argon2 ms | peak RSS MiB per worker |", "|" + "---|" * 9]
+    for r in results:
+        if r["scenario"] == "signin/argon2_limit":
+            lines.append(f"| {r['backend']} | {r['workers']} | {r['users']} | "
+                         f"{_find_signin(r)} | {r['limit_per_second']} | {r['ratio']} | {r['server_cpu_ms_per_flow']} "
+                         f"| {r['outside_argon2_ms']} | {r['peak_rss_mb_per_worker']} |")
+    for r in results:
+        if r["scenario"] == "statements":
+            lines.append(f"\nSQL statements: SMS sign-in flow {r['sms_signin_flow']} ({r['per_request']}), "
+                         f"signed-in page {r['signed_in_page']}")
+    lines += ["", "| backend | variant | send cap | page p99 alone ms | page p99 with 32 sign-ins ms | ratio "
+              "| sign-in outcomes | 5xx | errors |", "|" + "---|" * 9]
+    for r in results:
+        if r["scenario"] == "slow_vonage":
+            lines.append(f"| {r['backend']} | {r['variant']} | {r['send_cap']} | {r['page_p99_alone_ms']} "
+                         f"| {r['page_p99_with_signins_ms']} | {r['p99_ratio']} | {r['signin_outcomes']} "
+                         f"| {r['server_5xx']} | {r['errors']} |")
     lines += ["", "| backend | scenario | 1k per s | 100k per s | p50 1k ms | p50 100k ms | server CPU ms 1k "
               "| server CPU ms 100k | slowdown | within 1.2x |", "|" + "---|" * 10]
     for r in results:
@@ -272,6 +441,14 @@ def summary() -> str:
     return "\n".join(lines) + "\n"
 
 
+def _find_signin(limit_record: dict):
+    for r in results:
+        if (r["scenario"] == "signin" and r.get("stage") == "matrix" and r.get("backend") == limit_record["backend"]
+                and r.get("workers") == limit_record["workers"] and r.get("users") == limit_record["users"]):
+            return r["per_second"]
+    return None
+
+
 def main() -> int:
     started = time.monotonic()
     OUT.mkdir(parents=True, exist_ok=True)
@@ -279,6 +456,8 @@ def main() -> int:
     try:
         emit(machine())
         emit(argon2_cost())
+        if "statements" in PARTS:
+            emit(statement_counts(workdir))
         vonage = Vonage(workdir)
         try:
             names = [n.strip() for n in os.environ.get("BENCH_BACKENDS", "embedded,services").split(",")

@@ -34,7 +34,18 @@ def free_port() -> int:
 
 
 class KeepAliveVonage(FakeVonage):
-    """The tests' fake Vonage, speaking HTTP/1.1 so the SDK's pool reuses connections (as with Vonage)."""
+    """The tests' fake Vonage, speaking HTTP/1.1 so the SDK's pool reuses connections (as with Vonage).
+
+    only_to: when set, self.failure applies to texts to these numbers only (the others are answered
+    at once), so a benchmark can make sign-ins slow while its page users signed in normally.
+    """
+
+    only_to: frozenset[str] | None = None
+
+    def failure_for(self, to: str) -> str | None:
+        if self.only_to is not None and to not in self.only_to:
+            return None
+        return self.failure
 
     def _handler(self):
         base = super()._handler()
@@ -156,6 +167,25 @@ class Gunicorn:
             if self.process.pid in (int(entry), int(fields[1])):  # the master, or its child
                 total += int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
         return total / ticks
+
+    def worker_peak_rss_mb(self) -> list[float]:
+        """Return the peak resident memory (VmHWM) of each worker process so far, in MiB."""
+        peaks = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    parent = int(fh.read().rsplit(")", 1)[1].split()[1])
+                if parent != self.process.pid:
+                    continue
+                with open(f"/proc/{entry}/status") as fh:
+                    for line in fh:
+                        if line.startswith("VmHWM:"):
+                            peaks.append(round(int(line.split()[1]) / 1024, 1))
+            except OSError:
+                continue
+        return sorted(peaks)
 
     def log_tail(self, lines: int = 30) -> str:
         try:

@@ -15,6 +15,7 @@ EVENTS = {
     audit.NUMBER_CHANGED: "Phone number changed",
     audit.CODE_SENT: "Code texted",
     audit.CODE_SEND_FAILED: "Code could not be texted",
+    audit.CODE_SEND_UNCONFIRMED: "Code texted, but the provider never confirmed it",
     audit.CODE_FAILED: "Wrong code entered",
     audit.CODE_LOCKED: "Code stopped after too many wrong tries",
     audit.CODE_VERIFIED: "Code accepted",

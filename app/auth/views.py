@@ -108,7 +108,7 @@ def _after_password(user: User, email: str, next_url: str | None):
                                  method=outcome.method)
     if outcome.method in (methods.TOTP, methods.WEBAUTHN):
         return hx_redirect(url_for("auth.app_code" if outcome.method == methods.TOTP else "auth.passkey_step"))
-    if outcome.send_status == 429:
+    if outcome.send_status == 429 and outcome.refusal != signin.SENDERS_BUSY:
         signin_session.set_pending_code(outcome.code_id, retry_after=outcome.retry_after)
     elif outcome.send_error:
         # A limit is shown by the code screen itself (one message, with the wait); other failures here.
@@ -214,7 +214,8 @@ def resend():
         return _no_pending_sign_in()
     outcome = signin.send_signin_code(user, client(), webotp_host(), allowance=ratelimits.take_sms_allowance,
                                       replaces=state.get("code_id"))
-    limited = outcome.send_status == 429
+    # A limit on this person (not the cooldown, nor busy send slots) is remembered for the code screen.
+    limited = outcome.send_status == 429 and outcome.refusal != signin.SENDERS_BUSY
     signin_session.set_pending_code(outcome.code_id, retry_after=outcome.retry_after if limited else None)
     state = signin_session.pending()
     if outcome.send_error:

@@ -29,7 +29,9 @@ class FakeVonage:
         self.ca = trustme.CA()
         self.messages: list[dict] = []
         self.requests: list[dict] = []
-        # None = accept; "1", "4", "9", "29"... = Vonage status; "http500"; "close"; "slow"; "garbage".
+        # None = accept; "1", "4", "9", "29"... = Vonage status; "http500"; "close"; "garbage";
+        # "slow" = accept (and record the text) after slow_seconds -- above the client's timeout
+        # it plays a Vonage that hangs, yet may deliver the text after the client gave up.
         self.failure: str | None = None
         self.slow_seconds = 3.0
         self._lock = threading.Lock()
@@ -56,13 +58,21 @@ class FakeVonage:
         self.server.shutdown()
         self.server.server_close()
 
-    def reset(self) -> None:
+    def wait_idle(self, timeout: float = 10) -> bool:
+        """Wait until no answer is still being written (a slow one included); tell whether it came to that."""
         with self._idle:
-            self._idle.wait_for(lambda: self._inflight == 0, timeout=10)
+            return self._idle.wait_for(lambda: self._inflight == 0, timeout=timeout)
+
+    def reset(self) -> None:
+        self.wait_idle()
         with self._lock:
             self.messages.clear()
             self.requests.clear()
             self.failure = None
+
+    def failure_for(self, to: str) -> str | None:
+        """Return how to answer a text to this number (digits, no "+"): self.failure unless overridden."""
+        return self.failure
 
     def sent_to(self, number: str) -> list[dict]:
         digits = number.lstrip("+")
@@ -100,7 +110,7 @@ class FakeVonage:
                 form = {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
                 with fake._lock:
                     fake.requests.append({"path": self.path, "form": form, "headers": dict(self.headers)})
-                    failure = fake.failure
+                    failure = fake.failure_for(form.get("to", ""))
                 if self.path != "/sms/json":
                     return self._json(404, {"error": "not found"})
                 if failure == "close":

@@ -80,7 +80,8 @@ def lock_row(user_id: int) -> None:
 
     SQLite needs none: BEGIN IMMEDIATE already serialises writers.
     """
-    db.session.execute(select(User.id).where(User.id == user_id).with_for_update())
+    if db.engine.dialect.name != "sqlite":
+        db.session.execute(select(User.id).where(User.id == user_id).with_for_update())
 
 
 def end_all_sessions(user: User) -> None:

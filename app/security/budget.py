@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select, text
+from sqlalchemy import and_, delete, or_, select, text
 
 from app.extensions import db
 from app.models import SmsMessage, utcnow
@@ -30,26 +30,35 @@ def hourly_wait(user_id: int | None, phone: str | None, now: datetime | None = N
     """Return the seconds until this account and number may be texted again, and the cap in the way."""
     now = now or utcnow()
     cfg = current_app.config
+    since = now - timedelta(hours=1)
+    # One query for both caps; each branch of the OR uses its own (column, created_at) index.
+    branches = []
+    if user_id is not None:
+        branches.append(and_(SmsMessage.user_id == user_id, SmsMessage.created_at > since))
+    if phone:
+        branches.append(and_(SmsMessage.phone_e164 == phone, SmsMessage.created_at > since))
+    if not branches:
+        return 0, None
+    rows = db.session.execute(
+        select(SmsMessage.created_at, SmsMessage.user_id, SmsMessage.phone_e164).where(or_(*branches))
+        .order_by(SmsMessage.created_at)
+    ).all()
     waits = [(0, None)]
     if user_id is not None:
-        waits.append((_wait(SmsMessage.user_id == user_id, int(cfg["SMS_MAX_PER_USER_PER_HOUR"]), now), USER_CAP))
+        waits.append((_wait([r.created_at for r in rows if r.user_id == user_id],
+                            int(cfg["SMS_MAX_PER_USER_PER_HOUR"]), now), USER_CAP))
     if phone:
-        waits.append((_wait(SmsMessage.phone_e164 == phone, int(cfg["SMS_MAX_PER_NUMBER_PER_HOUR"]), now),
-                      NUMBER_CAP))
+        waits.append((_wait([r.created_at for r in rows if r.phone_e164 == phone],
+                            int(cfg["SMS_MAX_PER_NUMBER_PER_HOUR"]), now), NUMBER_CAP))
     wait, reason = max(waits, key=lambda pair: pair[0])
     return (wait, reason) if wait else (0, None)
 
 
-def _wait(condition, cap: int, now: datetime) -> int:
-    rows = db.session.scalars(
-        select(SmsMessage.created_at)
-        .where(condition, SmsMessage.created_at > now - timedelta(hours=1))
-        .order_by(SmsMessage.created_at)
-    ).all()
-    if len(rows) < cap:
+def _wait(sent: list[datetime], cap: int, now: datetime) -> int:
+    if len(sent) < cap:
         return 0
     # The oldest text in the window must age out before the next is allowed.
-    free_at = rows[len(rows) - cap] + timedelta(hours=1)
+    free_at = sent[len(sent) - cap] + timedelta(hours=1)
     return max(1, int((free_at - now).total_seconds()) + 1)
 
 

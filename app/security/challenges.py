@@ -8,7 +8,7 @@ kept in the session would be read fresh by each of them).
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import and_, select, update
 
 from app.extensions import db
 from app.models import SecondFactorChallenge, User, utcnow
@@ -33,11 +33,11 @@ def open_challenge(user: User, purpose: str) -> int:
     return challenge.id
 
 
-def _live(challenge_id: int | None, user: User, purpose: str):
+def _live(challenge_id: int | None, user: User, purpose: str, *, user_id=None):
     # Expired, ended, out of tries, someone else's or another purpose's: not live.
     return (
         SecondFactorChallenge.id == (challenge_id or 0),
-        SecondFactorChallenge.user_id == user.id,
+        SecondFactorChallenge.user_id == (user.id if user_id is None else user_id),
         SecondFactorChallenge.purpose == purpose,
         SecondFactorChallenge.ended_at.is_(None),
         SecondFactorChallenge.expires_at >= utcnow(),  # the same boundary as the session's own expiry
@@ -48,6 +48,16 @@ def _live(challenge_id: int | None, user: User, purpose: str):
 def is_live(challenge_id: int | None, user: User, purpose: str) -> bool:
     """Tell whether the challenge can still be answered."""
     return db.session.scalar(select(SecondFactorChallenge.id).where(*_live(challenge_id, user, purpose))) is not None
+
+
+def user_and_liveness(user_id: int, challenge_id: int | None, purpose: str) -> tuple[User | None, bool]:
+    """Load the user and tell whether the challenge can still be answered, in one query."""
+    row = db.session.execute(
+        select(User, SecondFactorChallenge.id)
+        .outerjoin(SecondFactorChallenge, and_(*_live(challenge_id, None, purpose, user_id=User.id)))
+        .where(User.id == user_id)
+    ).first()
+    return (row[0], row[1] is not None) if row else (None, False)
 
 
 def take_recovery_try(challenge_id: int | None, user: User, purpose: str) -> int | None:

@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import datetime, timedelta
 
 import phonenumbers
@@ -15,7 +16,7 @@ from app.models import User, VerificationCode, utcnow
 from app.security import RateLimited, SecurityError, audit, budget, wait_in_words
 from app.security.audit import Client
 from app.security.phones import PhoneError, allowed_regions
-from app.sms import SmsSendError, get_sender
+from app.sms import GENERIC_FAILURE, SendSlotsBusy, SmsSendError, get_sender, send_slot
 
 SETUP = "setup"
 SIGN_IN = "signin"
@@ -24,6 +25,14 @@ REAUTH = "reauth"  # the current number, before a second-factor change (app.secu
 PURPOSES = (SETUP, SIGN_IN, NUMBER_CHANGE, REAUTH)
 # Shown wherever the account-wide wrong-code cap stops codes (texted and recovery alike).
 CAPPED = "Too many wrong codes on this account. Contact support to get back in."
+
+
+class SendUnconfirmed(SmsSendError):
+    """Vonage never answered: the text may still arrive, so its code (code_id) stays valid."""
+
+    def __init__(self, cause: SmsSendError, code_id: int) -> None:
+        super().__init__(cause.user_message, cause.provider_detail, unconfirmed=True)
+        self.code_id = code_id
 
 
 def _cfg(key: str) -> int:
@@ -92,29 +101,47 @@ def message_text(code: str, host: str | None) -> str:
 
 
 def send_code(user: User, purpose: str, phone: str, client: Client, host: str | None,
-              *, allowance: Callable[[], int | None] | None = None, replaces: int | None = None) -> VerificationCode:
+              *, allowance: Callable[[], int | None] | None = None, replaces: int | None = None,
+              keep_unconfirmed: bool = False) -> VerificationCode:
     """Issue a new code for one flow and text it; on any failure nothing is left changed.
 
     replaces: the flow's current code when this is a resend; the cooldown runs from it, and it
     (only it) dies once the new code is sent. A new flow (None) sends at once, bounded by the
     hourly caps. allowance, when given, spends the caller's per-IP/global request allowance
     once every product rule has passed, and returns the seconds to wait when there is none left.
+    keep_unconfirmed: when Vonage never answers (the text may still arrive), keep the code as
+    if sent and raise SendUnconfirmed naming it, for a flow whose screen can take it; otherwise
+    the code dies. Either way the text stays counted toward the caps.
     Commits its own work; no transaction is held while Vonage is called.
     """
     if purpose not in PURPOSES:
         raise ValueError(purpose)
     now = utcnow()
-    try:
-        budget.lock(user.id, phone)
-        _check_destination(user, phone)
-        check_send_allowed(user, phone, replaces=replaces, now=now)
-        wait = allowance() if allowance else None
-        if wait:
-            raise RateLimited(f"Too many codes were requested from your network. Try again in {wait_in_words(wait)}.",
-                              retry_after=wait, reason="network_limit")
-    except SecurityError as exc:
-        _record_refusal(user, purpose, client, exc)
-        raise
+    with ExitStack() as held:
+        try:
+            budget.lock(user.id, phone)
+            _check_destination(user, phone)
+            check_send_allowed(user, phone, replaces=replaces, now=now)
+            # The slot before the per-IP allowance: a refusal for busy slots spends nothing anywhere.
+            held.enter_context(send_slot())
+            wait = allowance() if allowance else None
+            if wait:
+                raise RateLimited(f"Too many codes were requested from your network. Try again in "
+                                  f"{wait_in_words(wait)}.", retry_after=wait, reason="network_limit")
+        except SecurityError as exc:
+            _record_refusal(user, purpose, client, exc)
+            raise
+        except SendSlotsBusy as exc:
+            db.session.rollback()
+            audit.record(audit.CODE_SEND_FAILED, client, user=user, purpose=purpose, provider=exc.provider_detail)
+            db.session.commit()
+            raise
+        return _issue_and_text(user, purpose, phone, client, host, replaces, now, keep_unconfirmed)
+
+
+def _issue_and_text(user: User, purpose: str, phone: str, client: Client, host: str | None, replaces: int | None,
+                    now: datetime, keep_unconfirmed: bool) -> VerificationCode:
+    # Called holding a send slot, with every rule passed: commit the rows, text, settle the outcome.
     plain = f"{secrets.randbelow(10**6):06d}"
     code = VerificationCode(
         user_id=user.id,
@@ -132,11 +159,23 @@ def send_code(user: User, purpose: str, phone: str, client: Client, host: str | 
     try:
         get_sender().send(phone, message_text(plain, host))
     except SmsSendError as exc:
+        if exc.unconfirmed and keep_unconfirmed:
+            _finish_send(user, purpose, client, replaces, now, audit.CODE_SEND_UNCONFIRMED)
+            raise SendUnconfirmed(exc, code.id) from exc
         db.session.delete(code)
-        budget.refund(spent)
+        if not exc.unconfirmed:  # an unanswered text may still arrive: it stays counted
+            budget.refund(spent)
         audit.record(audit.CODE_SEND_FAILED, client, user=user, purpose=purpose, provider=exc.provider_detail[:200])
         db.session.commit()
+        if exc.unconfirmed:  # this flow can't take a code that may arrive: plainly not sent
+            raise SmsSendError(GENERIC_FAILURE, exc.provider_detail) from exc
         raise
+    _finish_send(user, purpose, client, replaces, now, audit.CODE_SENT)
+    return code
+
+
+def _finish_send(user: User, purpose: str, client: Client, replaces: int | None, now: datetime, event: str) -> None:
+    # The new code stands (sent, or maybe sent): the flow's earlier code dies; commits.
     if replaces:
         db.session.execute(
             update(VerificationCode)
@@ -145,9 +184,8 @@ def send_code(user: User, purpose: str, phone: str, client: Client, host: str | 
                    VerificationCode.revoked_at.is_(None))
             .values(revoked_at=now)
         )
-    audit.record(audit.CODE_SENT, client, user=user, purpose=purpose)
+    audit.record(event, client, user=user, purpose=purpose)
     db.session.commit()
-    return code
 
 
 def _record_refusal(user: User, purpose: str, client: Client, exc: SecurityError) -> None:
@@ -201,45 +239,61 @@ def verify_code(user: User, code_id: int | None, purpose: str, raw: str, client:
     max_attempts = _cfg("CODE_MAX_ATTEMPTS")
     if code.attempts >= max_attempts:
         raise SecurityError("Too many wrong tries for this code. Use Resend code to get a new one.")
-    _reserve_check(user, code, max_attempts)
     if _matches(code.digest, candidate, purpose=purpose, user_id=user.id, phone=code.phone_e164):
-        # Conditional update: of two concurrent right answers only one consumes the code.
-        won = db.session.execute(
-            update(VerificationCode)
-            .where(VerificationCode.id == code.id, VerificationCode.consumed_at.is_(None))
-            .values(consumed_at=now)
-        ).rowcount
-        if won == 1:
-            db.session.execute(update(User).where(User.id == user.id).values(consecutive_code_failures=0))
-            audit.record(audit.CODE_VERIFIED, client, user=user, purpose=purpose)
-            db.session.refresh(code)
-            return code
-        db.session.rollback()
-        raise SecurityError("That code has already been used or replaced. Use Resend code to get a new one.")
+        return _consume(user, code, max_attempts, purpose, client, now)
+    _reserve_check(user, code, max_attempts)
     return _count_failure(user, code, max_attempts, purpose, client)
+
+
+def _consume(user: User, code: VerificationCode, max_attempts: int, purpose: str, client: Client, now: datetime):
+    # A right code counts its try and is used up in the same conditional updates: the caps hold
+    # under concurrency as for a wrong one, and of two right answers only one wins.
+    stopped = _take_try(user, code, max_attempts, used_at=now)
+    if stopped:
+        db.session.rollback()
+        if stopped == CAPPED:
+            raise SecurityError(CAPPED)
+        db.session.refresh(code)
+        if code.consumed_at or code.revoked_at:
+            raise SecurityError("That code has already been used or replaced. Use Resend code to get a new one.")
+        raise SecurityError(stopped)
+    audit.record(audit.CODE_VERIFIED, client, user=user, purpose=purpose)
+    # The ORM updates already set consumed_at and attempts on `code`: no reload.
+    return code
 
 
 def _reserve_check(user: User, code: VerificationCode, max_attempts: int) -> None:
     # Count the try before comparing, with conditional updates, so concurrent requests can
     # never let more than CODE_FAILURE_CAP (NIST 800-63B) or CODE_MAX_ATTEMPTS tries reach
     # the comparison; a right code resets the account's count.
-    reserved = db.session.execute(
+    stopped = _take_try(user, code, max_attempts)
+    if stopped:
+        db.session.rollback()
+        raise SecurityError(stopped)
+
+
+TOO_MANY_TRIES = "Too many wrong tries for this code. Use Resend code to get a new one."
+
+
+def _take_try(user: User, code: VerificationCode, max_attempts: int, *, used_at: datetime | None = None) -> str | None:
+    # One conditional update on the account, one on the code; used_at (a right code) resets the
+    # account's count and uses the code up. Returns why the try was refused, or None.
+    failures = 0 if used_at else User.consecutive_code_failures + 1
+    if db.session.execute(
         update(User)
         .where(User.id == user.id, User.consecutive_code_failures < _cfg("CODE_FAILURE_CAP"))
-        .values(consecutive_code_failures=User.consecutive_code_failures + 1)
-    ).rowcount
-    if reserved != 1:
-        db.session.rollback()
-        raise SecurityError(CAPPED)
-    reserved = db.session.execute(
+        .values(consecutive_code_failures=failures)
+    ).rowcount != 1:
+        return CAPPED
+    values = {"attempts": VerificationCode.attempts + 1, **({"consumed_at": used_at} if used_at else {})}
+    if db.session.execute(
         update(VerificationCode)
         .where(VerificationCode.id == code.id, VerificationCode.attempts < max_attempts,
                VerificationCode.consumed_at.is_(None), VerificationCode.revoked_at.is_(None))
-        .values(attempts=VerificationCode.attempts + 1)
-    ).rowcount
-    if reserved != 1:
-        db.session.rollback()
-        raise SecurityError("Too many wrong tries for this code. Use Resend code to get a new one.")
+        .values(**values)
+    ).rowcount != 1:
+        return TOO_MANY_TRIES
+    return None
 
 
 def _count_failure(user: User, code: VerificationCode, max_attempts: int, purpose: str, client: Client):

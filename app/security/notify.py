@@ -16,7 +16,7 @@ from app import mail
 from app.extensions import db
 from app.models import User
 from app.security import budget
-from app.sms import SmsSendError, get_sender
+from app.sms import SmsSendError, send_text
 
 log = logging.getLogger(__name__)
 
@@ -127,9 +127,10 @@ def _text(phone: str | None, template: str, text: str, user: User | None) -> boo
         _refund(spent)
         return False
     try:
-        get_sender().send(phone, text)
+        send_text(phone, text)
     except SmsSendError as exc:
-        _refund(spent)
+        if not exc.unconfirmed:  # an unanswered text may still arrive: it stays counted
+            _refund(spent)
         log.warning("Security notice not sent: %s", exc.provider_detail or exc.user_message)
         return False
     return True

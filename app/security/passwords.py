@@ -1,10 +1,13 @@
-"""Password rules and argon2id hashing."""
+"""Password rules and argon2id hashing, at most ARGON2_MAX_CONCURRENT hashes at once per process."""
 
+import threading
+from contextlib import contextmanager
 from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn import zxcvbn
+from flask import Flask, current_app, has_app_context
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 MIN_LENGTH = 12
@@ -40,17 +43,47 @@ def password_problems(password: str, email: str) -> list[str]:
     return []
 
 
+class HashingBusy(Exception):
+    """Every hashing slot of this process stayed busy for ARGON2_MAX_WAIT_SECONDS (answered 503)."""
+
+    retry_after = 5
+
+
+def init_hashing(app: Flask) -> None:
+    """Give the app this process's hashing slots (ARGON2_MAX_CONCURRENT; 0 = no cap)."""
+    size = int(app.config["ARGON2_MAX_CONCURRENT"])
+    app.extensions["argon2_slots"] = threading.BoundedSemaphore(size) if size > 0 else None
+
+
+@contextmanager
+def _hashing_slot():
+    # Each hash holds 46 MiB for its duration: a burst waits for a slot instead of
+    # growing the process without bound, and gives up (503) after a bounded wait.
+    slots = current_app.extensions.get("argon2_slots") if has_app_context() else None
+    if slots is None:
+        yield
+        return
+    if not slots.acquire(timeout=float(current_app.config["ARGON2_MAX_WAIT_SECONDS"])):
+        raise HashingBusy()
+    try:
+        yield
+    finally:
+        slots.release()
+
+
 def hash_password(password: str) -> str:
-    """Hash a password with argon2id."""
-    return hasher.hash(password)
+    """Hash a password with argon2id (raise HashingBusy when no slot frees up in time)."""
+    with _hashing_slot():
+        return hasher.hash(password)
 
 
 def verify_password(stored_hash: str | None, password: str) -> bool:
-    """Check a password; with no stored hash, spend the same time and fail."""
-    try:
-        return hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
-    except (VerificationError, InvalidHashError):
-        return False
+    """Check a password; with no stored hash, spend the same time and fail (HashingBusy as above)."""
+    with _hashing_slot():
+        try:
+            return hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+        except (VerificationError, InvalidHashError):
+            return False
 
 
 def needs_rehash(stored_hash: str) -> bool:

@@ -14,11 +14,14 @@ from app.security import (RateLimited, SecurityError, audit, challenges, codes, 
 from app.security.accounts import normalise_email
 from app.security.audit import Client
 from app.security.passwords import hash_password, needs_rehash, verify_password
-from app.sms import SmsSendError
+from app.sms import SendSlotsBusy, SmsSendError
 
 GENERIC_FAILURE = "Incorrect email or password."
 LOCKED = "This account can't be signed in to right now. Please contact support."
 MAX_THROTTLE_SECONDS = 3600
+# PasswordOutcome.refusal when this process's send slots were all taken (a slow Vonage): a
+# 429 with a short Retry-After and "try again in a moment", not a limit on the person.
+SENDERS_BUSY = "busy"
 
 
 class SignInFailed(SecurityError):
@@ -70,20 +73,16 @@ def check_password(email: str, password: str, client: Client) -> User:
 
 
 def _recent_failures(subject: str) -> list:
-    since = utcnow() - timedelta(hours=1)
-    last_success = db.session.scalar(
-        select(func.max(SecurityEvent.created_at)).where(
-            SecurityEvent.subject == subject, SecurityEvent.type == audit.SIGNIN_SUCCESS
-        )
-    )
-    if last_success and last_success > since:
-        since = last_success
-    return db.session.scalars(
-        select(SecurityEvent.created_at)
-        .where(SecurityEvent.subject == subject, SecurityEvent.type == audit.SIGNIN_FAILED,
-               SecurityEvent.created_at > since)
-        .order_by(SecurityEvent.created_at)
+    # One query: the last hour's failures and successes; failures before the latest success don't count.
+    rows = db.session.execute(
+        select(SecurityEvent.created_at, SecurityEvent.type)
+        .where(SecurityEvent.subject == subject,
+               SecurityEvent.type.in_((audit.SIGNIN_FAILED, audit.SIGNIN_SUCCESS)),
+               SecurityEvent.created_at > utcnow() - timedelta(hours=1))
+        .order_by(SecurityEvent.created_at, SecurityEvent.id)
     ).all()
+    last_success = max((at for at, kind in rows if kind == audit.SIGNIN_SUCCESS), default=None)
+    return [at for at, kind in rows if kind == audit.SIGNIN_FAILED and (last_success is None or at > last_success)]
 
 
 def _check_throttle(subject: str) -> None:
@@ -157,15 +156,23 @@ def send_signin_code(user: User, client: Client, host: str | None,
     """Text the code of one pending sign-in (replaces: its current code, on a resend).
 
     When refused or failed, the sign-in keeps its own current code, if any; another
-    browser's code is never borrowed.
+    browser's code is never borrowed. When Vonage never answered, the new code stands (it may arrive).
     """
     if not user.has_sms:
         return PasswordOutcome(user, needs_code=True, code_id=replaces, send_status=422,
                                send_error="Text messages aren't set up for this account. Try another way.")
     try:
         code = codes.send_code(user, codes.SIGN_IN, user.phone_e164, client, host, allowance=allowance,
-                               replaces=replaces)
+                               replaces=replaces, keep_unconfirmed=True)
         return PasswordOutcome(user, needs_code=True, code_id=code.id)
+    except SendSlotsBusy as exc:
+        return PasswordOutcome(user, needs_code=True, code_id=replaces, send_error=exc.user_message,
+                               retry_after=exc.retry_after, send_status=429, refusal=SENDERS_BUSY)
+    except codes.SendUnconfirmed as exc:
+        # Vonage never answered: the text may still arrive, so its code stays this sign-in's.
+        # Not a failure status: the code screen works as after a sent code, with the warning.
+        return PasswordOutcome(user, needs_code=True, code_id=exc.code_id, send_error=exc.user_message,
+                               send_status=200)
     except (SecurityError, SmsSendError) as exc:
         # SecurityError: a limit (429), a capped account or a number off the allow-list (422).
         refused = isinstance(exc, SecurityError)

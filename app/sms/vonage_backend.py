@@ -10,7 +10,7 @@ from vonage_sms.errors import SmsError
 from vonage_utils.errors import VonageError
 
 from app.log_safety import drop_debug_records
-from app.sms import GENERIC_FAILURE, SmsSendError, sender_ids
+from app.sms import GENERIC_FAILURE, UNCONFIRMED, SmsSendError, sender_ids
 
 log = logging.getLogger(__name__)
 # The SDK logs request bodies (the number, and the code in the text) at DEBUG.
@@ -53,6 +53,10 @@ class VonageSender:
             detail = str(exc)
             log.warning("Vonage refused the SMS: %s", detail)
             raise SmsSendError(_user_message(detail), detail) from exc
+        except requests.ReadTimeout as exc:
+            # The request went out and no answer came: Vonage may still deliver the text.
+            log.warning("Vonage did not answer in time: %s", type(exc).__name__)
+            raise SmsSendError(UNCONFIRMED, type(exc).__name__, unconfirmed=True) from exc
         except (VonageError, HttpRequestError, requests.RequestException) as exc:
             log.warning("Vonage request failed: %s", type(exc).__name__)
             raise SmsSendError(GENERIC_FAILURE, type(exc).__name__) from exc

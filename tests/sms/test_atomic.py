@@ -11,6 +11,9 @@ from tests.twofactor_helpers import SETUP
 
 PARALLEL = 20
 ROUNDS = 3
+# These tests are about the caps under parallel requests, not the per-process send slots
+# (tests/sms/test_slow_vonage.py): all twenty may be texting at once.
+pytestmark = pytest.mark.settings(SMS_MAX_CONCURRENT_SENDS=0)
 
 
 def together(clients, work) -> list:
