@@ -7,14 +7,15 @@ from sqlalchemy import delete, or_
 
 from app import adapters
 from app.extensions import db
-from app.models import SecondFactorChallenge, TrustedDevice, VerificationCode, utcnow
+from app.models import EmailToken, SecondFactorChallenge, StaffReset, TrustedDevice, VerificationCode, utcnow
 from app.security import append_only, budget
 
 
 def cleanup() -> dict[str, int]:
-    """Delete expired codes, old texts, devices, challenges and session files; blank old audit clients.
+    """Delete expired codes and links, old texts, devices, challenges, finished staff resets and session files.
 
-    Commits its own unit of work (codes, texts, devices, challenges and audit rows together); returns counts.
+    Also blanks old audit clients. Commits its own unit of work (everything but session files together);
+    returns counts.
     """
     now = utcnow()
     # Keep an hour of texts sent (and a margin): the hourly caps count them.
@@ -30,13 +31,29 @@ def cleanup() -> dict[str, int]:
     challenges = db.session.execute(
         delete(SecondFactorChallenge).where(SecondFactorChallenge.expires_at < now)
     ).rowcount
+    # Spent links are kept for the same hour: the resend throttle counts the links sent in it.
+    links = db.session.execute(
+        delete(EmailToken).where(
+            EmailToken.created_at < cutoff,
+            or_(EmailToken.expires_at < now, EmailToken.used_at.is_not(None),
+                EmailToken.revoked_at.is_not(None)),
+        )
+    ).rowcount
+    # A finished or cancelled reset is only history, and the audit log keeps that.
+    resets = db.session.execute(
+        delete(StaffReset).where(
+            StaffReset.created_at < cutoff,
+            or_(StaffReset.applied_at.is_not(None), StaffReset.cancelled_at.is_not(None)),
+        )
+    ).rowcount
     budget.purge(cutoff)
     # Health-records privacy: where and with what browser someone signed in is kept only so long.
     retention = timedelta(days=int(current_app.config["AUDIT_CLIENT_RETENTION_DAYS"]))
     clients = append_only.forget_old_clients(now - retention)
     db.session.commit()
     return {"codes": codes or 0, "devices": devices or 0, "challenges": challenges or 0,
-            "sessions": _cleanup_session_files(), "audit_clients": clients}
+            "email_tokens": links or 0, "staff_resets": resets or 0, "sessions": _cleanup_session_files(),
+            "audit_clients": clients}
 
 
 def _cleanup_session_files() -> int:
