@@ -1,6 +1,7 @@
 """Every screen and every htmx swap of the app, as data, for the accessibility tests.
 
-A screen is a name and a function that brings a fresh tab there; a swap is a name, the screen it
+A screen is a name and a function that brings a fresh tab there (and, for a whole page answering a
+form, the CSS selector document.activeElement must match once it loads); a swap is a name, the screen it
 starts from, and a function that makes the swap and returns a CSS selector that
 document.activeElement must match afterwards. A feature that adds a screen or a swap adds one line
 to SCREENS or SWAPS (and, if it needs one, a small function here): tests/browser/test_accessibility.py
@@ -248,6 +249,8 @@ NEW_PASSWORD = "Violet-Harbour-Thimble-58"
 class Screen:
     name: str
     go: Callable
+    # For a whole page answering a form: a CSS selector document.activeElement must match once it loads.
+    focus: str | None = None
 
 
 SCREENS = [
@@ -288,30 +291,32 @@ SCREENS = [
     # Email flows. /dev/outbox isn't here: the dev blueprint exists only with APP_ENV=development, and the
     # tests run as "testing" (tests/sms/test_dev_outbox.py covers that page).
     Screen("forgot password", anonymous("/password/forgot")),
-    Screen("forgot password: no address", then(anonymous("/password/forgot"), {}, "Send reset link")),
+    Screen("forgot password: no address", then(anonymous("/password/forgot"), {}, "Send reset link"),
+           "#f-email[aria-invalid=true]"),
     Screen("forgot password: check your email", anonymous("/password/forgot/sent")),
     Screen("reset password", reset_link),
     Screen("reset password: passwords differ",
            then(reset_link, {"New password": NEW_PASSWORD, "New password again": "Another-Thing-Entirely-7"},
-                "Set new password")),
-    Screen("reset password: dead link", anonymous("/password/reset?token=no-such-link")),
+                "Set new password"), "#f-confirm[aria-invalid=true]"),
+    Screen("reset password: dead link", anonymous("/password/reset?token=no-such-link"), ".alert-error"),
     Screen("reset password: done",
            then(reset_link, {"New password": NEW_PASSWORD, "New password again": NEW_PASSWORD}, "Set new password")),
     Screen("confirm address", verify_link(signed_in_too=False)),
     Screen("confirm address, signed in", verify_link(signed_in_too=True)),
     Screen("confirm address: confirmed", then(verify_link(signed_in_too=True), {}, "Confirm my email address")),
-    Screen("confirm address: dead link", anonymous("/email/verify?token=no-such-link")),
+    Screen("confirm address: dead link", anonymous("/email/verify?token=no-such-link"), ".alert-error"),
     Screen("settings: address not confirmed, link sent again", then(signed_in("/account"), {}, "Resend the link")),
     Screen("change email", signed_in("/account/email")),
     Screen("change email: link sent",
            then(signed_in("/account/email"), {"New email address": "moved@clinic-records.example.com",
                                               "Your password": PASSWORD}, "Send confirmation link")),
-    Screen("change email: bad address and wrong password",
-           then(signed_in("/account/email"), {"New email address": "not-an-address", "Your password": "Wrong-1"},
-                "Send confirmation link")),
+    Screen("change email: not an address",
+           then(signed_in("/account/email"), {"New email address": "not-an-address", "Your password": PASSWORD},
+                "Send confirmation link"), "#f-email[aria-invalid=true]"),
     Screen("change email: wrong password",
            then(signed_in("/account/email"), {"New email address": "fine@clinic-records.example.com",
-                                              "Your password": "Not-The-Password-1"}, "Send confirmation link")),
+                                              "Your password": "Not-The-Password-1"}, "Send confirmation link"),
+           "#f-password[aria-invalid=true]"),
     Screen("confirm new address", email_change_link),
     Screen("confirm new address: changed", then(email_change_link, {}, "Use this email address")),
     Screen("support: send reset link",
@@ -328,7 +333,7 @@ SCREENS = [
     Screen("support: reset two-factor scheduled", staff_reset_scheduled),
     Screen("cancel staff reset", staff_reset_cancel_link),
     Screen("cancel staff reset: cancelled", then(staff_reset_cancel_link, {}, "Cancel the reset")),
-    Screen("cancel staff reset: dead link", anonymous("/two-factor/reset/cancel?token=no-such-link")),
+    Screen("cancel staff reset: dead link", anonymous("/two-factor/reset/cancel?token=no-such-link"), ".alert-error"),
 ]
 
 
