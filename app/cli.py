@@ -41,7 +41,7 @@ def set_staff(email: str, off: bool) -> None:
 @click.command("cleanup")
 @with_appcontext
 def cleanup() -> None:
-    """Delete expired codes, texts, trusted browsers, challenges and session files; blank old audit IPs (idempotent)."""
+    """Delete spent codes, texts, mail links, browsers, challenges, staff resets, session files; blank old IPs (idempotent)."""
     counts = maintenance.cleanup()
     click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
 

@@ -100,6 +100,13 @@ def pending() -> dict | None:
     return state
 
 
+def end_pending() -> None:
+    """Abandon a half-finished sign-in, keeping the rest of the session (its messages)."""
+    if PENDING in session:
+        regenerate()
+        session.pop(PENDING, None)
+
+
 def set_pending_code(code_id: int | None, *, retry_after: int | None = None) -> None:
     """Point the pending sign-in at its current code; retry_after: a limit refused another for that long."""
     state = dict(session[PENDING])

@@ -26,6 +26,13 @@ PENDING_ALLOWED = {
     "health.healthz",
     "dev.outbox",
     "help.two_factor",  # someone who lost their phone reads it mid sign-in
+    # Mailed (and texted) links, opened in whatever browser the mail app picks, which may be mid sign-in.
+    # The link's token is their only authority and none of them signs anyone in.
+    "email.cancel_staff_reset",
+    "email.verify",
+    "email.confirm_change",
+    # A reset ends the half-finished sign-in here too: the next one needs the new password and the second factor.
+    "email.reset_password",
 }
 
 CSP = (

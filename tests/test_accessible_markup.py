@@ -71,3 +71,42 @@ def test_a_wrong_recovery_code_when_confirming_its_you_is_shown_at_that_field(pr
     field = input_tag(body, "recovery_code")
     assert 'aria-invalid="true"' in field and "f-recovery_code-error" in field
     assert 'aria-invalid' not in input_tag(body, "code")
+
+
+# ---------------------------------------------------------------- email flows
+
+
+def test_a_wrong_password_when_changing_the_address_is_shown_at_its_field(signed_in_client):
+    response = signed_in_client.post("/account/email", data={"email": "new@example.com", "password": "Wrong-1"})
+    body = text(response)
+    assert response.status_code == 422
+    field = input_tag(body, "password")
+    assert 'aria-invalid="true"' in field and 'aria-describedby="f-password-error"' in field
+    assert body.count("Your password isn't right.") == 1 and 'class="alert' not in body
+
+
+def test_reset_passwords_that_differ_are_shown_at_the_second_field(app, client, auth):
+    from tests.mail.support import delivered_to, verify
+
+    verify(app, auth.make_user())
+    client.post("/password/forgot", data={"email": "patient@example.com"})
+    token = delivered_to(app, "patient@example.com")[-1].token()
+    response = client.post("/password/reset", data={"token": token, "new": "Green-Lantern-Harbor-77",
+                                                     "confirm": "Green-Lantern-Harbor-78"})
+    body = text(response)
+    assert response.status_code == 422
+    field = input_tag(body, "confirm")
+    assert 'aria-invalid="true"' in field and 'aria-describedby="f-confirm-error"' in field
+    assert 'aria-invalid' not in input_tag(body, "new") and 'aria-describedby="f-new-hint"' in input_tag(body, "new")
+    assert body.count("The new passwords don't match.") == 1 and 'class="alert' not in body
+
+
+def test_the_identity_verified_field_keeps_its_hint_and_what_was_typed(admin_helper):
+    world = admin_helper.build_world()
+    response = world.act("reset-two-factor", reason="", identity_verified="video call, passport checked")
+    body = text(response)
+    assert response.status_code == 422
+    field = input_tag(body, "identity_verified")
+    assert 'aria-describedby="f-identity_verified-hint"' in field and 'aria-invalid' not in field
+    assert 'value="video call, passport checked"' in field
+    assert 'aria-invalid="true"' in input_tag(body.replace("<textarea", "<input"), "reason")

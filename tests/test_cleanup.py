@@ -1,4 +1,4 @@
-"""`flask cleanup`: expired codes (keeping the hour the caps count), devices and session files."""
+"""`flask cleanup`: expired codes and mail links (keeping the hour the caps count), devices, staff resets, sessions."""
 
 import os
 import subprocess
@@ -13,6 +13,8 @@ from sqlalchemy import select
 from tests.support import PHONE
 
 ROOT = Path(__file__).resolve().parent.parent
+# The command's whole output when there is nothing to do; counts are added in this order.
+NOTHING = "codes=0 devices=0 challenges=0 email_tokens=0 staff_resets=0 sessions=0 audit_clients=0"
 
 
 def add_code(app, user_id, *, age, ttl=timedelta(minutes=10), consumed=False, revoked=False, phone=PHONE):
@@ -76,7 +78,7 @@ def test_removes_expired_codes_and_devices_and_is_idempotent(app, runner, auth):
     assert remaining(app, TrustedDevice) == {live_device}
     assert expired_device not in remaining(app, TrustedDevice)
     # Idempotent: a second run (e.g. cron on another host) finds nothing to do.
-    assert cleanup(runner) == "codes=0 devices=0 challenges=0 sessions=0 audit_clients=0"
+    assert cleanup(runner) == NOTHING
     assert remaining(app, VerificationCode) == {recent_expired, recent_consumed, live, long_lived}
 
 
@@ -88,8 +90,59 @@ def test_removes_expired_second_factor_challenges_only(app, runner, fake_vonage,
     (old,) = remaining(app, SecondFactorChallenge)
     with time_machine.travel(timedelta(seconds=app.config["PENDING_SIGNIN_TTL_SECONDS"] + 60)):
         auth.sign_in(client=app.test_client())
-        assert cleanup(runner) == "codes=0 devices=0 challenges=1 sessions=0 audit_clients=0"
+        assert cleanup(runner) == NOTHING.replace("challenges=0", "challenges=1")
         assert len(remaining(app, SecondFactorChallenge)) == 1 and old not in remaining(app, SecondFactorChallenge)
+
+
+def add_link(app, user_id, *, age, ttl=timedelta(hours=1), used=False, revoked=False):
+    """Insert a mailed link created `age` ago; return its id."""
+    from app.extensions import db
+    from app.models import EmailToken, utcnow
+
+    with app.app_context():
+        created = utcnow() - age
+        link = EmailToken(user_id=user_id, purpose="verify", digest=os.urandom(32).hex(), email="p@example.com",
+                          created_at=created, expires_at=created + ttl,
+                          used_at=created + timedelta(minutes=1) if used else None,
+                          revoked_at=created + timedelta(minutes=1) if revoked else None)
+        db.session.add(link)
+        db.session.commit()
+        return link.id
+
+
+def add_staff_reset(app, user_id, *, age, applied=False, cancelled=False):
+    """Insert a staff reset of two-factor scheduled `age` ago; return its id."""
+    from app.extensions import db
+    from app.models import StaffReset, utcnow
+
+    with app.app_context():
+        created = utcnow() - age
+        done = created + timedelta(minutes=5)
+        reset = StaffReset(user_id=user_id, reason="Ticket 1", created_at=created, due_at=created + timedelta(days=1),
+                           applied_at=done if applied else None, cancelled_at=done if cancelled else None)
+        db.session.add(reset)
+        db.session.commit()
+        return reset.id
+
+
+def test_removes_spent_mail_links_and_finished_staff_resets(app, runner, auth):
+    from app.models import EmailToken, StaffReset
+
+    uid = auth.make_user(phone=PHONE)
+    spent = {add_link(app, uid, age=timedelta(hours=2)),  # expired
+             add_link(app, uid, age=timedelta(hours=2), ttl=timedelta(days=1), used=True),
+             add_link(app, uid, age=timedelta(hours=2), ttl=timedelta(days=1), revoked=True)}
+    kept = {add_link(app, uid, age=timedelta(minutes=30), used=True),  # the resend throttle still counts it
+            add_link(app, uid, age=timedelta(hours=2), ttl=timedelta(days=1))}  # still works
+    finished = {add_staff_reset(app, uid, age=timedelta(days=2), applied=True),
+                add_staff_reset(app, uid, age=timedelta(days=2), cancelled=True)}
+    waiting = {add_staff_reset(app, uid, age=timedelta(days=2)),  # due, not yet applied: apply-staff-resets will
+               add_staff_reset(app, uid, age=timedelta(minutes=30), cancelled=True)}
+
+    assert cleanup(runner) == NOTHING.replace("email_tokens=0 staff_resets=0", "email_tokens=3 staff_resets=2")
+    assert remaining(app, EmailToken) == kept and not remaining(app, EmailToken) & spent
+    assert remaining(app, StaffReset) == waiting and not remaining(app, StaffReset) & finished
+    assert cleanup(runner) == NOTHING
 
 
 def add_text(app, user_id, *, age, phone=PHONE):
@@ -133,16 +186,16 @@ def test_removes_expired_session_files_only(app, runner, fake_vonage, auth):
     with time_machine.travel(timedelta(seconds=idle + 120)):
         fresh = app.test_client()
         auth.sign_in_fully(client=fresh)
-        assert cleanup(runner) == f"codes=0 devices=0 challenges=0 sessions={len(stale_files)} audit_clients=0"
+        assert cleanup(runner) == NOTHING.replace("sessions=0", f"sessions={len(stale_files)}")
         assert not stale_files & set(directory.iterdir())
         assert fresh.get("/account").status_code == 200  # the live session was kept
-        assert cleanup(runner) == "codes=0 devices=0 challenges=0 sessions=0 audit_clients=0"
+        assert cleanup(runner) == NOTHING
 
 
 @pytest.mark.settings(SESSION_TYPE="redis", SESSION_REDIS_URL="redis://127.0.0.1:1/0")
 def test_redis_sessions_are_left_to_redis(app, runner):
     # Redis expires sessions itself (key TTL): cleanup must not even connect to it.
-    assert cleanup(runner) == "codes=0 devices=0 challenges=0 sessions=0 audit_clients=0"
+    assert cleanup(runner) == NOTHING
 
 
 def test_flask_cleanup_command_from_the_shell(app, tmp_path, auth):
@@ -157,7 +210,7 @@ def test_flask_cleanup_command_from_the_shell(app, tmp_path, auth):
     command = [sys.executable, "-m", "flask", "--app", "wsgi", "cleanup"]
     first = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert first.returncode == 0, first.stderr
-    assert first.stdout.strip() == "codes=1 devices=1 challenges=0 sessions=0 audit_clients=0"
+    assert first.stdout.strip() == NOTHING.replace("codes=0 devices=0", "codes=1 devices=1")
     from app.models import TrustedDevice, VerificationCode
 
     assert remaining(app, VerificationCode) == set() and remaining(app, TrustedDevice) == set()

@@ -43,18 +43,18 @@ def action(user_id: int, slug: str):
     """Ask for confirmation and a reason (GET), then act on the account (POST)."""
     target, chosen = _target(user_id), ACTIONS.get(slug) or abort(404)
     reason, error = field("reason", 2 * admin.MAX_REASON), None
+    extra = {chosen.extra[0]: field(chosen.extra[0], 400)} if chosen.extra else {}
     try:
         admin.check_may_act(target, current_user)  # also on GET: don't offer what will be refused
         if request.method == "POST":
             require_recent_password()
-            extra = {chosen.extra[0]: field(chosen.extra[0], 400)} if chosen.extra else {}
             outcome = chosen.run(target, current_user, admin.clean_reason(reason), client(), **extra)
             flash(outcome if isinstance(outcome, str) else chosen.done, "success")
             return hx_redirect(url_for("admin.user", user_id=target.id))
     except SecurityError as exc:
         error = exc
     return render("admin/user.html", "admin/_action.html", error.status if error else 200,
-                  facts=directory.facts(target), action=chosen, reason=reason, error=error,
+                  facts=directory.facts(target), action=chosen, reason=reason, extra=extra, error=error,
                   needs_password=not signin_session.recently_authenticated())
 
 

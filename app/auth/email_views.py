@@ -3,6 +3,7 @@
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from app import signin_session
 from app.extensions import limiter
 from app.forms import field, keep_typed
 from app.htmx import hx_redirect
@@ -53,6 +54,7 @@ def reset_password():
         except SecurityError as exc:
             errors[exc.field or "form"] = exc.message
         else:
+            signin_session.end_pending()  # begun with the old password: sign in afresh, second factor and all
             flash("Your password was changed and every session was signed out. Sign in with your new password.",
                   "success")
             return hx_redirect(url_for("auth.sign_in"))

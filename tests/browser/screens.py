@@ -1,6 +1,7 @@
 """Every screen and every htmx swap of the app, as data, for the accessibility tests.
 
-A screen is a name and a function that brings a fresh tab there; a swap is a name, the screen it
+A screen is a name and a function that brings a fresh tab there (and, for a whole page answering a
+form, the CSS selector document.activeElement must match once it loads); a swap is a name, the screen it
 starts from, and a function that makes the swap and returns a CSS selector that
 document.activeElement must match afterwards. A feature that adds a screen or a swap adds one line
 to SCREENS or SWAPS (and, if it needs one, a small function here): tests/browser/test_accessibility.py
@@ -12,6 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tests.mail.support import delivered_to, verify
 from tests.support import PASSWORD, AuthActions
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -51,6 +53,14 @@ class World:
 
     def code(self, person: Person) -> str:
         return self.fake_vonage.last_code(person.phone)
+
+    def verified(self, person: Person) -> Person:
+        verify(self.app, person.id)
+        return person
+
+    def mailed_token(self, address: str) -> str:
+        """The token of the newest link mailed to an address."""
+        return delivered_to(self.app, address)[-1].token()
 
     # ------------------------------------------------------------ requests in the tab's own cookies
 
@@ -166,10 +176,81 @@ def staff_on(path_for: Callable[[Person, Person], str]) -> Callable:
     return go
 
 
+def press_and_land(tab, fields: dict[str, str], button: str) -> None:
+    """Fill a form and press its button; wait for the page it leads to (a redirect or a full answer)."""
+    with tab.expect_navigation():
+        fill_and_press(tab, fields, button)
+
+
+def then(go: Callable, fields: dict[str, str], button: str) -> Callable:
+    """A screen, then a form on it sent (JS or not, these answer with a whole page)."""
+    def answered(world: World, tab):
+        person = go(world, tab)
+        press_and_land(tab, fields, button)
+        return person
+    return answered
+
+
+def reset_link(world: World, tab) -> Person:
+    person = world.verified(world.person())
+    world.configure(RATELIMIT_PASSWORD_RESET="1000 per minute")  # every screen of the module asks from 127.0.0.1
+    world.post(tab, "/password/forgot", "/password/forgot", {"email": person.email})
+    tab.goto(f"/password/reset?token={world.mailed_token(person.email)}")
+    return person
+
+
+def verify_link(*, signed_in_too: bool) -> Callable:
+    def go(world: World, tab) -> Person:
+        person = signed_in("/account")(world, tab)
+        world.post(tab, "/account", "/account/email/resend", {})
+        if not signed_in_too:
+            tab.context.clear_cookies()
+        tab.goto(f"/email/verify?token={world.mailed_token(person.email)}")
+        return person
+    return go
+
+
+def email_change_link(world: World, tab) -> Person:
+    person = signed_in("/account/email")(world, tab)
+    new = "new." + person.email
+    world.post(tab, "/account/email", "/account/email", {"email": new, "password": PASSWORD})
+    tab.goto(f"/email/change/confirm?token={world.mailed_token(new)}")
+    return person
+
+
+def staff_reset_scheduled(world: World, tab) -> Person:
+    """The support screen after a reset of two-factor was scheduled (no identity check recorded)."""
+    patient = verified_patient(lambda staff, patient: f"/admin/users/{patient.id}/actions/reset-two-factor")(world, tab)
+    press_and_land(tab, {"Reason": "Ticket 1234: lost phone"}, "Yes, reset two-factor")
+    return patient
+
+
+def staff_reset_cancel_link(world: World, tab) -> Person:
+    patient = staff_reset_scheduled(world, tab)
+    tab.context.clear_cookies()
+    tab.goto(f"/two-factor/reset/cancel?token={world.mailed_token(patient.email)}")
+    return patient
+
+
+def verified_patient(path_for: Callable[[Person, Person], str]) -> Callable:
+    """A staff member looking at a patient whose address is confirmed (reset links go only there)."""
+    def go(world: World, tab) -> Person:
+        patient = staff_on(lambda staff, patient: f"/admin/users/{patient.id}")(world, tab)
+        world.verified(patient)
+        tab.goto(path_for(None, patient))
+        return patient
+    return go
+
+
+NEW_PASSWORD = "Violet-Harbour-Thimble-58"
+
+
 @dataclass(frozen=True)
 class Screen:
     name: str
     go: Callable
+    # For a whole page answering a form: a CSS selector document.activeElement must match once it loads.
+    focus: str | None = None
 
 
 SCREENS = [
@@ -207,6 +288,52 @@ SCREENS = [
     Screen("support: audit log", staff_on(lambda staff, patient: "/admin/audit")),
     Screen("support: audit log, bad filter",
            staff_on(lambda staff, patient: "/admin/audit?from=2025-02-01&to=2025-01-01")),
+    # Email flows. /dev/outbox isn't here: the dev blueprint exists only with APP_ENV=development, and the
+    # tests run as "testing" (tests/sms/test_dev_outbox.py covers that page).
+    Screen("forgot password", anonymous("/password/forgot")),
+    Screen("forgot password: no address", then(anonymous("/password/forgot"), {}, "Send reset link"),
+           "#f-email[aria-invalid=true]"),
+    Screen("forgot password: check your email", anonymous("/password/forgot/sent")),
+    Screen("reset password", reset_link),
+    Screen("reset password: passwords differ",
+           then(reset_link, {"New password": NEW_PASSWORD, "New password again": "Another-Thing-Entirely-7"},
+                "Set new password"), "#f-confirm[aria-invalid=true]"),
+    Screen("reset password: dead link", anonymous("/password/reset?token=no-such-link"), ".alert-error"),
+    Screen("reset password: done",
+           then(reset_link, {"New password": NEW_PASSWORD, "New password again": NEW_PASSWORD}, "Set new password")),
+    Screen("confirm address", verify_link(signed_in_too=False)),
+    Screen("confirm address, signed in", verify_link(signed_in_too=True)),
+    Screen("confirm address: confirmed", then(verify_link(signed_in_too=True), {}, "Confirm my email address")),
+    Screen("confirm address: dead link", anonymous("/email/verify?token=no-such-link"), ".alert-error"),
+    Screen("settings: address not confirmed, link sent again", then(signed_in("/account"), {}, "Resend the link")),
+    Screen("change email", signed_in("/account/email")),
+    Screen("change email: link sent",
+           then(signed_in("/account/email"), {"New email address": "moved@clinic-records.example.com",
+                                              "Your password": PASSWORD}, "Send confirmation link")),
+    Screen("change email: not an address",
+           then(signed_in("/account/email"), {"New email address": "not-an-address", "Your password": PASSWORD},
+                "Send confirmation link"), "#f-email[aria-invalid=true]"),
+    Screen("change email: wrong password",
+           then(signed_in("/account/email"), {"New email address": "fine@clinic-records.example.com",
+                                              "Your password": "Not-The-Password-1"}, "Send confirmation link"),
+           "#f-password[aria-invalid=true]"),
+    Screen("confirm new address", email_change_link),
+    Screen("confirm new address: changed", then(email_change_link, {}, "Use this email address")),
+    Screen("support: send reset link",
+           verified_patient(lambda staff, patient: f"/admin/users/{patient.id}/actions/send-reset-link")),
+    Screen("support: reset link sent",
+           then(verified_patient(lambda staff, patient: f"/admin/users/{patient.id}/actions/send-reset-link"),
+                {"Reason": "Ticket 1234: forgot password"}, "Yes, send the link")),
+    Screen("support: reset two-factor",
+           staff_on(lambda staff, patient: f"/admin/users/{patient.id}/actions/reset-two-factor")),
+    Screen("support: reset two-factor, identity verified",
+           then(staff_on(lambda staff, patient: f"/admin/users/{patient.id}/actions/reset-two-factor"),
+                {"Reason": "Ticket 1234", "Identity verified — how (optional)": "video call, passport checked"},
+                "Yes, reset two-factor")),
+    Screen("support: reset two-factor scheduled", staff_reset_scheduled),
+    Screen("cancel staff reset", staff_reset_cancel_link),
+    Screen("cancel staff reset: cancelled", then(staff_reset_cancel_link, {}, "Cancel the reset")),
+    Screen("cancel staff reset: dead link", anonymous("/two-factor/reset/cancel?token=no-such-link"), ".alert-error"),
 ]
 
 
@@ -378,4 +505,10 @@ SWAPS = [
     Swap("support: action", SUPPORT_USER, link("Lock account", "#f-reason")),
     Swap("support: action without a reason", SUPPORT_ACTION, action_without_reason),
     Swap("support: audit log, bad filter", staff_on(lambda staff, patient: "/admin/audit"), audit_dates_reversed),
+    Swap("support: send reset link", verified_patient(lambda staff, patient: f"/admin/users/{patient.id}"),
+         link("Send password reset link", "#f-reason")),
+    Swap("support: reset two-factor", SUPPORT_USER, link("Reset two-factor", "#f-reason")),
+    Swap("support: reset two-factor without a reason",
+         staff_on(lambda staff, patient: f"/admin/users/{patient.id}/actions/reset-two-factor"),
+         button("Yes, reset two-factor", "#f-reason[aria-invalid=true]")),
 ]

@@ -3,7 +3,8 @@
 At 1280×800 and at 320×640: axe-core finds no violation of the WCAG 2.0, 2.1 and 2.2 A and AA rules,
 the page reflows without sideways scrolling (WCAG 1.4.10; wide tables scroll inside their own
 focusable region), no field refuses a paste, and every element Tab reaches shows a focus outline of
-at least 3:1 against what surrounds it. After a swap, focus is where screens.py says it lands.
+at least 3:1 against what surrounds it. After a swap, and on a whole page answering a form, focus is
+where screens.py says it lands.
 axe's script comes from the installed package: nothing is fetched while the tests run.
 """
 
@@ -85,6 +86,12 @@ def check_page(tab, viewport: str) -> None:
     assert tab.evaluate(PASTE_REFUSED) == []
 
 
+def check_focus_on(tab, selector: str) -> None:
+    active = tab.evaluate("document.activeElement ? document.activeElement.outerHTML.slice(0, 160) : null")
+    assert tab.evaluate("s => !!document.activeElement && document.activeElement.matches(s)", selector), \
+        (selector, active)
+
+
 def check_focus_rings(tab) -> None:
     """Tab through the page from the top: each stop has a solid outline of 2 px or more at 3:1 or better."""
     tab.evaluate("document.activeElement && document.activeElement.blur()")
@@ -105,6 +112,8 @@ def check_focus_rings(tab) -> None:
 def test_every_screen_passes_axe_reflows_and_shows_focus(world, tab, screen, viewport):
     screen.go(world, tab)
     tab.wait_for_load_state("load")
+    if screen.focus:
+        check_focus_on(tab, screen.focus)
     check_page(tab, viewport)
     if viewport == "desktop":
         check_focus_rings(tab)
@@ -116,9 +125,7 @@ def test_every_swap_passes_axe_and_puts_focus_where_it_belongs(world, tab, swap,
     swap.start(world, tab)
     focus = swap.act(world, tab)
     tab.wait_for_function("() => window.__swaps > 0")
-    active = tab.evaluate("document.activeElement ? document.activeElement.outerHTML.slice(0, 160) : null")
-    assert tab.evaluate("s => !!document.activeElement && document.activeElement.matches(s)", focus), \
-        (focus, active)
+    check_focus_on(tab, focus)
     check_page(tab, viewport)
 
 
