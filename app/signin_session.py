@@ -24,6 +24,9 @@ RECOVERY_ACK = "recovery_ack"
 TOTP_ENROL = "totp_enrol"
 # WebAuthn challenges waiting for the browser's answer, by purpose; each is used once.
 WEBAUTHN = "webauthn"
+# The second factor this session last proved (methods.SMS, TOTP, WEBAUTHN, "recovery"); none after a
+# trusted browser or a password alone. The staff area may require an app or a passkey here.
+SECOND_FACTOR = "second_factor"
 
 PASSWORD_CHANGED_HERE = "Your password was changed, so you were signed out here."
 SIGNED_OUT_HERE = "You were signed out here. Sign in again to continue."
@@ -160,7 +163,7 @@ def refused_for(state: dict) -> int:
     return max(0, int(retry_at - now() + 0.999)) if retry_at else 0
 
 
-def start_full_session(user: User, *, password_at: float | None = None) -> None:
+def start_full_session(user: User, *, password_at: float | None = None, second_factor: str | None = None) -> None:
     """Make the session fully signed in, under a new id (the audit record is signin.record_success)."""
     # Flask-Login must hold the user itself: given the current_user proxy it would resolve to itself.
     user = getattr(user, "_get_current_object", lambda: user)()
@@ -170,6 +173,13 @@ def start_full_session(user: User, *, password_at: float | None = None) -> None:
     session[AUTH_AT] = password_at or now()
     session[CREATED_AT] = now()
     session[SEEN_AT] = now()
+    if second_factor:
+        session[SECOND_FACTOR] = second_factor
+
+
+def second_factor() -> str | None:
+    """Return the second factor this session last proved (None: a trusted browser or a password alone)."""
+    return session.get(SECOND_FACTOR)
 
 
 def keep_signed_in(user: User) -> None:
@@ -277,10 +287,12 @@ def take_recovery_ack() -> str | None:
     return session.pop(RECOVERY_ACK, None)
 
 
-def mark_reauthenticated() -> None:
-    """Note a fresh password check; privilege rises, so the id changes."""
+def mark_reauthenticated(second_factor: str | None = None) -> None:
+    """Note a fresh check (and the second factor it proved, if any); privilege rises, so the id changes."""
     regenerate()
     session[AUTH_AT] = now()
+    if second_factor:
+        session[SECOND_FACTOR] = second_factor
 
 
 def recently_authenticated() -> bool:

@@ -114,4 +114,6 @@ def after_reauthentication(action: str, form: dict):
         return remove_passkey(int(form.get("credential_id") or 0), redirect_after=True)
     if action == "passkey":
         return hx_redirect(url_for("account.two_factor"))
+    if action == "staff":
+        return hx_redirect(url_for("admin.users"))
     return new_recovery_codes()

@@ -2,7 +2,7 @@
 
 import json
 
-from flask import jsonify, redirect, url_for
+from flask import jsonify, redirect, request, url_for
 from flask_login import current_user
 
 from app import signin_session
@@ -10,6 +10,7 @@ from app.account import changes, screen
 from app.account.views import bp
 from app.auth import trust_cookie
 from app.forms import field
+from app.htmx import render
 from app.recent_password import check_password_again
 from app.security import SecurityError, methods, passkeys, reauth, recovery, secretbox, totp
 from app.web import client
@@ -178,6 +179,15 @@ def preferred():
     return screen.done(f"{methods.LABELS[current_user.preferred_method]} will be asked first when you sign in.")
 
 
+@bp.route("/confirm-strong", methods=["GET", "POST"])
+def confirm_strong():
+    """Ask a staff member to confirm with a passkey or the app (password first) to enter the support area."""
+    if request.method == "POST":
+        return screen.reauthenticate("staff")
+    return render("account/confirm_strong.html", "account/confirm_strong.html", 200,
+                  have=methods.available(current_user), needs_password=True, reauth_method=methods.TOTP)
+
+
 @bp.post("/two-factor/reauth/passkey/options")
 def reauth_passkey_options():
     """Give the browser a challenge for confirming it's you with one of your passkeys (verification required)."""
@@ -203,5 +213,5 @@ def reauth_passkey():
     if state:
         signin_session.end_reauth()
         reauth.cancel(current_user, state["challenge"], state["code_id"])  # its code and challenge die
-    signin_session.mark_reauthenticated()
+    signin_session.mark_reauthenticated(methods.WEBAUTHN)
     return changes.after_reauthentication(action, form)

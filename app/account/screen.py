@@ -39,6 +39,7 @@ REAUTH_ACTIONS = {
     "remove_sms": "stop using text messages",
     "passkey": "add a passkey",
     "remove_passkey": "remove a passkey",
+    "staff": "enter the support area",
 }
 
 

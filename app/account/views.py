@@ -8,7 +8,8 @@ from app.account import changes, screen
 from app.auth import trust_cookie
 from app.forms import checkbox, field, keep_typed
 from app.htmx import hx_redirect, render
-from app.security import SecurityError, accounts, codes, devices, reauth, recovery, signin, twofactor
+from app.security import (SecurityError, accounts, challenges, codes, devices, methods, reauth, recovery, signin,
+                          twofactor)
 from app.sms import SmsSendError
 from app.web import client, webotp_host
 
@@ -47,7 +48,7 @@ def change_password():
         except SecurityError as exc:
             errors[exc.field or "current"], status, retry = exc.message, exc.status, exc.retry_after
         else:
-            signin_session.start_full_session(current_user)
+            signin_session.start_full_session(current_user, second_factor=signin_session.second_factor())
             flash("Your password was changed. Other sessions and trusted browsers were signed out.", "success")
             response = hx_redirect(url_for("account.settings"))
             trust_cookie.clear_on(response)
@@ -206,13 +207,14 @@ def reauth_confirm():
             reauth.confirm_with_app_code(current_user, state["challenge"], field("app_code", 64), client())
         else:
             reauth.confirm_with_code(current_user, state["challenge"], state["code_id"], field("code", 64), client())
-    except (reauth.ReauthExpired, recovery.RecoveryTriesExhausted) as exc:
+    except (reauth.ReauthExpired, challenges.TriesExhausted) as exc:
         signin_session.end_reauth()
         return screen.respond(screen.back_step(state["action"]), error=exc, form=state["form"] or None)
     except SecurityError as exc:
         return screen.respond("reauth", error=exc, error_field=typed)
     signin_session.end_reauth()
-    signin_session.mark_reauthenticated()
+    # Only an app code counts toward the staff area's strong method (a text or recovery code doesn't).
+    signin_session.mark_reauthenticated(methods.TOTP if typed == "app_code" else None)
     return changes.after_reauthentication(state["action"], state["form"])
 
 

@@ -39,4 +39,7 @@ def require_staff_with_two_factor():
         # Text messages alone can be diverted (SIM swap); staff accounts open everyone's records.
         flash("Add a passkey or an authenticator app to use the support area.", "warning")
         return hx_redirect(url_for("account.two_factor"))
+    if current_app.config["STAFF_REQUIRE_STRONG_METHOD"] and not methods.is_strong(signin_session.second_factor()):
+        # Having one is not enough: this session must have proved it (not a text, not a trusted browser).
+        return hx_redirect(url_for("account.confirm_strong"))
     return None

@@ -47,6 +47,7 @@ EVENTS = {
     audit.METHOD_REMOVED: "Two-factor method removed",
     audit.PREFERRED_METHOD_CHOSEN: "Two-factor method asked first changed",
     audit.PASSKEY_FAILED: "Passkey refused",
+    audit.PASSKEY_RENAMED: "Passkey renamed",
 }
 
 DETAILS = {
@@ -60,7 +61,10 @@ DETAILS = {
     "method": "With",
     "name": "Browser",
     "new_last4": "New number ends in",
+    "new_name": "New name",
     "old_last4": "Old number ends in",
+    "old_name": "Old name",
+    "passkey_id": "Passkey number",
     "provider": "Provider said",
     "purpose": "For",
     "reason": "Why",

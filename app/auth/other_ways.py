@@ -16,17 +16,17 @@ from app.web import client, webotp_host
 def app_code():
     """Take a code from the authenticator app."""
     return _second_factor_step(
-        lambda user, state: _check_app_code(user),
+        lambda user, state: _check_app_code(user, state),
         lambda user, state, error, status: render("auth/app_code.html", "auth/_app_code.html", status,
                                                   error=error, others=other_methods(user, methods.TOTP)),
         method=methods.TOTP)
 
 
-def _check_app_code(user: User) -> None:
+def _check_app_code(user: User, state: dict) -> None:
     if user.totp_credential is None:
         # Removed meanwhile (in another browser): nothing to check, nothing counted.
         raise SecurityError("No authenticator app is set up. Try another way.")
-    signin.verify_signin_app_code(user, field("code", 64), client())
+    signin.verify_signin_app_code(user, field("code", 64), client(), state.get("challenge"))
 
 
 @bp.get("/signin/another-way")

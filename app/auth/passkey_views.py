@@ -40,7 +40,7 @@ def passkey_signin():
         flash(exc.message, "error")
         return hx_redirect(url_for("auth.sign_in", next=safe_next(request.values.get("next"))))
     signin.record_success(user, client(), method="passkey")
-    signin_session.start_full_session(user)
+    signin_session.start_full_session(user, second_factor=methods.WEBAUTHN)
     _suggest_new_recovery_codes(user)
     return hx_redirect(safe_next(request.values.get("next")) or url_for("account.settings"))
 

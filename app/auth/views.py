@@ -11,7 +11,7 @@ from app.extensions import limiter
 from app.forms import checkbox, field, keep_typed, safe_next
 from app.htmx import after_post, hx_redirect, render
 from app.models import User
-from app.security import (SecurityError, accounts, codes, devices, methods, recovery, signin, verification,
+from app.security import (SecurityError, accounts, challenges, codes, devices, methods, recovery, signin, verification,
                           wait_in_words)
 from app.security.phones import mask
 from app.web import client, webotp_host
@@ -146,7 +146,7 @@ def _second_factor_step(check, show, *, method: str):
     if request.method == "POST":
         try:
             check(user, state)
-        except recovery.RecoveryTriesExhausted as exc:
+        except challenges.TriesExhausted as exc:
             signin_session.end()
             flash(exc.message, "error")
             return hx_redirect(url_for("auth.sign_in"))
@@ -159,7 +159,7 @@ def _second_factor_step(check, show, *, method: str):
 
 def _finish_with_code(user: User, state: dict, *, trust: bool, method: str = methods.SMS):
     token = signin.record_success(user, client(), method=method, challenge_id=state.get("challenge"), trust=trust)
-    signin_session.start_full_session(user, password_at=state["auth_at"])
+    signin_session.start_full_session(user, password_at=state["auth_at"], second_factor=method)
     if method == "recovery":
         flash("You signed in with a recovery code. It can't be used again.", "info")
     _suggest_new_recovery_codes(user)

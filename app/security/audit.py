@@ -60,6 +60,7 @@ METHOD_ADDED = "2fa_method_added"
 METHOD_REMOVED = "2fa_method_removed"
 PREFERRED_METHOD_CHOSEN = "2fa_preferred_method"
 PASSKEY_FAILED = "passkey_failed"
+PASSKEY_RENAMED = "passkey_renamed"
 
 ALL_TYPES = sorted(v for k, v in dict(globals()).items() if k.isupper() and isinstance(v, str))
 

@@ -1,8 +1,9 @@
 """Second-factor challenges: one database row per password-checked step awaiting a second factor.
 
-A pending sign-in and a re-authentication each own one. Recovery-code tries are counted on the
-row with a conditional update, so parallel requests on one session share one count (a count
-kept in the session would be read fresh by each of them).
+A pending sign-in and a re-authentication each own one. Recovery-code and authenticator-app
+tries share one count on the row (recovery_attempts), taken with a conditional update, so
+parallel requests on one session share one count (a count kept in the session would be read
+fresh by each of them).
 """
 
 from datetime import timedelta
@@ -12,9 +13,14 @@ from sqlalchemy import and_, select, update
 
 from app.extensions import db
 from app.models import SecondFactorChallenge, User, utcnow
+from app.security import SecurityError
 
 SIGN_IN = "signin"
 REAUTH = "reauth"
+
+
+class TriesExhausted(SecurityError):
+    """This sign-in or re-authentication has used up its tries at guessable codes (app or recovery)."""
 
 
 def _max_tries() -> int:

@@ -49,6 +49,11 @@ def preferred(user: User) -> str | None:
     return have[0] if have else None
 
 
+def is_strong(method: str | None) -> bool:
+    """Tell whether a second factor can't be diverted like a text (a passkey or an app)."""
+    return method in (TOTP, WEBAUTHN)
+
+
 def has_strong(user: User) -> bool:
     """Tell whether the account has a method that can't be diverted like a text (a passkey or an app)."""
     return any(kind in (TOTP, WEBAUTHN) for kind in available(user))

@@ -169,7 +169,9 @@ def rename(user: User, credential_id: int, name: str, client: Client) -> None:
     credential = owned(user, credential_id)
     if credential is None:
         raise SecurityError("That passkey isn't registered with this account.")
-    credential.name = clean_name(name)
+    old, credential.name = credential.name, clean_name(name)
+    audit.record(audit.PASSKEY_RENAMED, client, user=user, passkey_id=credential.id, old_name=old,
+                 new_name=credential.name)
     db.session.commit()
 
 

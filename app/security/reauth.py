@@ -83,7 +83,7 @@ def confirm_with_code(user: User, challenge_id: int | None, code_id: int | None,
 def confirm_with_app_code(user: User, challenge_id: int | None, raw: str, client: Client) -> None:
     """Accept an authenticator-app code as the second factor; commits."""
     _require_live(user, challenge_id)
-    totp.verify(user, raw, client, purpose=codes.REAUTH)
+    totp.verify(user, raw, client, purpose=codes.REAUTH, challenge_id=challenge_id)
     _finish(user, challenge_id, client, methods.TOTP)
 
 

@@ -28,7 +28,7 @@ class WrongRecoveryCode(SecurityError):
     """The code is not one of the user's unused recovery codes; the try was counted."""
 
 
-class RecoveryTriesExhausted(SecurityError):
+class RecoveryTriesExhausted(challenges.TriesExhausted):
     """This sign-in or re-authentication has used up its recovery-code tries."""
 
 

@@ -197,13 +197,13 @@ def verify_signin_code(user: User, code_id: int | None, raw: str, client: Client
         raise
 
 
-def verify_signin_app_code(user: User, raw: str, client: Client) -> None:
+def verify_signin_app_code(user: User, raw: str, client: Client, challenge_id: int | None = None) -> None:
     """Check an authenticator-app code at sign-in; wrong ones count and may warn the owner, as texted ones.
 
     Committed by record_success with the sign-in it finishes.
     """
     try:
-        totp.verify(user, raw, client)
+        totp.verify(user, raw, client, challenge_id=challenge_id)
     except SecurityError:
         _maybe_warn_wrong_codes(user, client)
         raise

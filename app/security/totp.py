@@ -3,8 +3,9 @@
 30-second steps, 6 digits, SHA-1: the defaults every authenticator app supports. A code one
 step early or late is accepted (clock drift); each time step is accepted once per account
 (last_step), so an overheard code can't be replayed. Wrong codes count toward the account's
-shared failure cap, like texted and recovery codes. The secret is stored encrypted
-(app.security.secretbox), never logged, and shown only while enrolling.
+shared failure cap, like texted and recovery codes, and each sign-in or re-authentication
+allows CODE_MAX_ATTEMPTS tries (counted on its challenge row, shared with recovery codes).
+The secret is stored encrypted (app.security.secretbox), never logged, and shown only while enrolling.
 """
 
 import hmac
@@ -17,7 +18,7 @@ from sqlalchemy import or_, update
 
 from app.extensions import db
 from app.models import TotpCredential, User, utcnow
-from app.security import SecurityError, audit, codes, methods, secretbox, twofactor
+from app.security import SecurityError, audit, challenges, codes, methods, secretbox, twofactor
 from app.security.audit import Client
 
 INTERVAL = 30
@@ -25,6 +26,8 @@ DRIFT_STEPS = 1
 WRONG = "That code isn't right. Check the time on your phone, then try the newest code."
 REUSED = "That code was already used. Wait for the next one in your app."
 FORMAT = "Enter the 6-digit code from your authenticator app."
+EXHAUSTED = "Too many wrong codes. Sign in again to start over."
+REAUTH_EXHAUSTED = "Too many wrong codes. Enter your password to start over."
 
 
 def new_secret() -> str:
@@ -83,10 +86,12 @@ def enrol(user: User, secret: str, raw: str, client: Client) -> bool:
     return first
 
 
-def verify(user: User, raw: str, client: Client, purpose: str = codes.SIGN_IN) -> None:
+def verify(user: User, raw: str, client: Client, purpose: str = codes.SIGN_IN, *,
+           challenge_id: int | None = None) -> None:
     """Accept a current app code once, or count the failure (committed) and raise.
 
     Success is left uncommitted, like codes.verify_code: the caller commits it with what it was for.
+    Raises challenges.TriesExhausted once the challenge's tries are used up (the step is over).
     """
     credential = user.totp_credential
     if credential is None:
@@ -103,6 +108,13 @@ def verify(user: User, raw: str, client: Client, purpose: str = codes.SIGN_IN) -
     if reserved != 1:
         db.session.rollback()
         raise SecurityError(codes.CAPPED)
+    exhausted = EXHAUSTED if purpose == codes.SIGN_IN else REAUTH_EXHAUSTED
+    # Per step, as for texted codes: at most CODE_MAX_ATTEMPTS guesses reach the comparison.
+    attempt = challenges.take_recovery_try(
+        challenge_id, user, challenges.SIGN_IN if purpose == codes.SIGN_IN else challenges.REAUTH)
+    if attempt is None:
+        db.session.rollback()
+        raise challenges.TriesExhausted(exhausted)
     step = _matching_step(secretbox.decrypt(credential.secret_encrypted), candidate, time.time())
     # Conditional update: a step (and any older one) is accepted once, even by parallel requests.
     won = step is not None and db.session.execute(
@@ -115,7 +127,10 @@ def verify(user: User, raw: str, client: Client, purpose: str = codes.SIGN_IN) -
         audit.record(audit.CODE_FAILED, client, user=user, purpose=purpose, method=methods.TOTP,
                      **({"reused": True} if step is not None else {}))
         db.session.commit()
-        raise SecurityError(REUSED if step is not None else WRONG)
+        left = int(current_app.config["CODE_MAX_ATTEMPTS"]) - attempt
+        if left <= 0:
+            raise challenges.TriesExhausted(exhausted)
+        raise SecurityError(f"{REUSED if step is not None else WRONG} {left} {'try' if left == 1 else 'tries'} left.")
     db.session.execute(update(User).where(User.id == user.id).values(consecutive_code_failures=0))
     audit.record(audit.CODE_VERIFIED, client, user=user, purpose=purpose, method=methods.TOTP)
 
