@@ -37,9 +37,9 @@ class UserFacts:
     code_checks_stopped: bool
     events: list[audit_log.EventRow]
     actions: list[Action]
-    staff_reset: StaffReset | None = None
     methods: list[methods.MethodRow]
     method_labels: dict[str, str]
+    staff_reset: StaffReset | None = None
 
 
 def clean_query(raw: str | None) -> str:
