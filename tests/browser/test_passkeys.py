@@ -54,7 +54,7 @@ def test_another_users_passkey_does_not_sign_in(tab, live_server, fake_vonage, a
     passkey_steps.sign_out(tab)
     tab.get_by_role("button", name="Continue with a passkey").click()
     tab.wait_for_url("**/account")
-    expect(tab.get_by_text("alice@example.com")).to_be_visible()
+    expect(tab.get_by_text("Signed in as alice@example.com")).to_be_visible()  # the mail banner names it too
 
 
 def test_passkey_buttons_stay_hidden_without_webauthn(browser, live_server):
