@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from tests.methods.helpers import add_app, code_at, shown_secret
 from tests.support import PASSWORD, PHONE, htmx
 from tests.twofactor_helpers import SIGNIN_VERIFY, text
 
@@ -71,3 +72,31 @@ def test_a_wrong_recovery_code_when_confirming_its_you_is_shown_at_that_field(pr
     field = input_tag(body, "recovery_code")
     assert 'aria-invalid="true"' in field and "f-recovery_code-error" in field
     assert 'aria-invalid' not in input_tag(body, "code")
+
+
+def other_than(code: str) -> str:
+    return f"{(int(code) + 1) % 10**6:06d}"
+
+
+@pytest.mark.parametrize("as_htmx", [True, False], ids=["htmx", "page"])
+def test_a_wrong_app_code_at_sign_in_is_shown_at_its_field(app, auth, client, clock, as_htmx):
+    add_app(app, auth.make_user())
+    auth.sign_in()
+    response = client.post("/signin/app", data={"code": other_than(code_at())}, headers=htmx() if as_htmx else {})
+    body = text(response)
+    field = input_tag(body, "code")
+    assert response.status_code == 422 and 'autocomplete="one-time-code"' in field
+    assert 'aria-invalid="true"' in field and 'aria-describedby="app-code-how f-code-error"' in field
+    assert 'class="alert' not in body and body.count('name="code"') == 1
+
+
+def test_a_wrong_app_code_when_setting_the_app_up_is_shown_at_its_field(auth, client, clock):
+    auth.make_user()
+    auth.sign_in_fully()
+    client.post("/account/two-factor/app", data={"password": PASSWORD})
+    secret = shown_secret(client.get("/account/two-factor").get_data(as_text=True))
+    body = text(client.post("/account/two-factor/app/confirm", data={"code": other_than(code_at(secret))},
+                            headers=htmx()))
+    field = input_tag(body, "code")
+    assert 'aria-invalid="true"' in field and 'aria-describedby="app-enrol-how f-code-error"' in field
+    assert 'class="alert alert-error' not in body
