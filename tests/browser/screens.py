@@ -432,7 +432,7 @@ def action_without_reason(world, tab) -> str:
 
 def refused_request(world, tab) -> str:
     # A refused token is answered with an error message swapped into #alerts, whatever the target was.
-    tab.locator("#twofactor input[name=csrf_token]").evaluate("field => { field.value = 'stale'; }")
+    tab.locator("#twofactor form:has(#f-phone) input[name=csrf_token]").evaluate("field => { field.value = 'stale'; }")
     return send_code_to("201-555-0124", "#alerts .alert-error")(world, tab)
 
 
