@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from tests.methods.helpers import add_app, code_at, shown_secret
 from tests.support import PASSWORD, PHONE, htmx
 from tests.twofactor_helpers import SIGNIN_VERIFY, text
 
@@ -110,3 +111,29 @@ def test_the_identity_verified_field_keeps_its_hint_and_what_was_typed(admin_hel
     assert 'aria-describedby="f-identity_verified-hint"' in field and 'aria-invalid' not in field
     assert 'value="video call, passport checked"' in field
     assert 'aria-invalid="true"' in input_tag(body.replace("<textarea", "<input"), "reason")
+def other_than(code: str) -> str:
+    return f"{(int(code) + 1) % 10**6:06d}"
+
+
+@pytest.mark.parametrize("as_htmx", [True, False], ids=["htmx", "page"])
+def test_a_wrong_app_code_at_sign_in_is_shown_at_its_field(app, auth, client, clock, as_htmx):
+    add_app(app, auth.make_user())
+    auth.sign_in()
+    response = client.post("/signin/app", data={"code": other_than(code_at())}, headers=htmx() if as_htmx else {})
+    body = text(response)
+    field = input_tag(body, "code")
+    assert response.status_code == 422 and 'autocomplete="one-time-code"' in field
+    assert 'aria-invalid="true"' in field and 'aria-describedby="app-code-how f-code-error"' in field
+    assert 'class="alert' not in body and body.count('name="code"') == 1
+
+
+def test_a_wrong_app_code_when_setting_the_app_up_is_shown_at_its_field(auth, client, clock):
+    auth.make_user()
+    auth.sign_in_fully()
+    client.post("/account/two-factor/app", data={"password": PASSWORD})
+    secret = shown_secret(client.get("/account/two-factor").get_data(as_text=True))
+    body = text(client.post("/account/two-factor/app/confirm", data={"code": other_than(code_at(secret))},
+                            headers=htmx()))
+    field = input_tag(body, "code")
+    assert 'aria-invalid="true"' in field and 'aria-describedby="app-enrol-how f-code-error"' in field
+    assert 'class="alert alert-error' not in body

@@ -39,7 +39,7 @@ def app_confirm():
     try:
         first = totp.enrol(current_user, secretbox.decrypt(encrypted), field("code", 64), client())
     except SecurityError as exc:
-        return screen.respond("app", error=exc)
+        return screen.respond("app", error=exc, error_field="code")
     signin_session.end_totp_enrolment()
     return _added(first, "Your authenticator app is set up.")
 

@@ -18,7 +18,7 @@ def app_code():
     return _second_factor_step(
         lambda user, state: _check_app_code(user, state),
         lambda user, state, error, status: render("auth/app_code.html", "auth/_app_code.html", status,
-                                                  error=error, others=other_methods(user, methods.TOTP)),
+                                                  code_error=error, others=other_methods(user, methods.TOTP)),
         method=methods.TOTP)
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tests.mail.support import delivered_to, verify
+from tests.methods.helpers import SECRET, add_app, code_at
 from tests.support import PASSWORD, AuthActions
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -206,6 +207,28 @@ def verify_link(*, signed_in_too: bool) -> Callable:
         if not signed_in_too:
             tab.context.clear_cookies()
         tab.goto(f"/email/verify?token={world.mailed_token(person.email)}")
+def add_passkey(world: World, person: Person, name: str = "Laptop Touch ID") -> None:
+    """Store a passkey for the person directly (the screens show it; no ceremony is run)."""
+    from app.extensions import db
+    from app.models import WebauthnCredential
+
+    with world.app.app_context():
+        db.session.add(WebauthnCredential(user_id=person.id, credential_id=f"key-{person.id}-{name}".encode(),
+                                          public_key=b"not-a-real-key", name=name))
+        db.session.commit()
+
+
+def with_methods(path: str, *, app: bool = False, passkey: bool = False, password: bool = False) -> Callable:
+    """Signed in (by text) with an authenticator app and/or a passkey added afterwards; password asked if so."""
+    def go(world: World, tab) -> Person:
+        if password:
+            world.configure(REAUTH_MAX_AGE_SECONDS=0)
+        person = signed_in("/account")(world, tab)
+        if app:
+            add_app(world.app, person.id, SECRET)
+        if passkey:
+            add_passkey(world, person)
+        tab.goto(path)
         return person
     return go
 
@@ -243,6 +266,74 @@ def verified_patient(path_for: Callable[[Person, Person], str]) -> Callable:
 
 
 NEW_PASSWORD = "Violet-Harbour-Thimble-58"
+def app_sign_in(path: str) -> Callable:
+    """Half signed in (password given) as someone whose authenticator app is asked first."""
+    def go(world: World, tab) -> Person:
+        person = world.person()
+        add_app(world.app, person.id, SECRET)
+        world.pending(tab, person)
+        tab.goto(path)
+        return person
+    return go
+
+
+def passkey_sign_in_step(world: World, tab) -> Person:
+    person = world.person()
+    add_passkey(world, person)
+    world.pending(tab, person)
+    tab.goto("/signin/passkey-2fa")
+    return person
+
+
+def passkey_button(world: World, tab) -> None:
+    tab.goto("/signin")
+    tab.get_by_role("button", name="Continue with a passkey").wait_for()  # shown where WebAuthn exists
+
+
+def app_enrolment(world: World, tab) -> Person:
+    person = signed_in("/account")(world, tab)
+    world.post(tab, "/account/two-factor", "/account/two-factor/app", {})
+    tab.goto("/account/two-factor")
+    return person
+
+
+def add_method_password(world: World, tab) -> Person:
+    person = password_asked(signed_in("/account/two-factor", two_factor=False))(world, tab)
+    world.post(tab, "/account/two-factor", "/account/two-factor/app", {})
+    tab.goto("/account/two-factor")
+    return person
+
+
+def reauth_with_app(world: World, tab) -> Person:
+    person = with_methods("/account/two-factor", app=True, password=True)(world, tab)
+    world.post(tab, "/account/two-factor", "/account/two-factor/sms/remove", {"password": PASSWORD})
+    tab.goto("/account/two-factor")
+    return person
+
+
+def passkey_changed(action: str, form: dict) -> Callable:
+    """The two-factor screen after a passkey was renamed or removed (its notice at the top)."""
+    def go(world: World, tab) -> Person:
+        person = with_methods("/account/two-factor", passkey=True)(world, tab)
+        with world.app.app_context():
+            from app.extensions import db
+            from app.models import WebauthnCredential
+            key = db.session.query(WebauthnCredential).filter_by(user_id=person.id).one().id
+        world.post(tab, "/account/two-factor", f"/account/two-factor/passkeys/{key}/{action}", form)
+        tab.goto("/account/two-factor")
+        return person
+    return go
+
+
+def staff_on_methods(world: World, tab) -> Person:
+    """A staff member looking at a patient with a text number, an authenticator app and a passkey."""
+    patient = world.person()
+    add_app(world.app, patient.id, SECRET)
+    add_passkey(world, patient)
+    staff = world.person(staff=True)
+    world.sign_in(tab, staff)
+    tab.goto(f"/admin/users/{patient.id}")
+    return patient
 
 
 @dataclass(frozen=True)
@@ -278,6 +369,20 @@ SCREENS = [
     Screen("two-factor: disable, password asked", password_asked(signed_in("/account/two-factor/disable"))),
     Screen("two-factor: on, password asked", password_asked(signed_in("/account/two-factor"))),
     Screen("two-factor: confirm it's you", confirm_its_you),
+    Screen("methods: SMS only, SIM-swap note", signed_in("/account/two-factor")),
+    Screen("methods: app and SMS, method choice", with_methods("/account/two-factor", app=True)),
+    Screen("methods: passkey", with_methods("/account/two-factor", passkey=True)),
+    Screen("methods: app, SMS and passkey", with_methods("/account/two-factor", app=True, passkey=True)),
+    Screen("methods: app enrolment, QR and key", app_enrolment),
+    Screen("methods: password to add a method", add_method_password),
+    Screen("methods: confirm it's you with the app", reauth_with_app),
+    Screen("methods: passkey renamed", passkey_changed("rename", {"name": "Work laptop"})),
+    Screen("methods: passkey removed", passkey_changed("remove", {})),
+    Screen("sign-in: passkey button", passkey_button),
+    Screen("sign-in: app code", app_sign_in("/signin/app")),
+    Screen("sign-in: try another way", app_sign_in("/signin/another-way")),
+    Screen("sign-in: passkey step", passkey_sign_in_step),
+    Screen("support: user with methods", staff_on_methods),
     Screen("support: users", staff_on(lambda staff, patient: "/admin/")),
     Screen("support: no match", staff_on(lambda staff, patient: "/admin/?q=nobody-here")),
     Screen("support: user", staff_on(lambda staff, patient: f"/admin/users/{patient.id}")),
@@ -448,13 +553,26 @@ def action_without_reason(world, tab) -> str:
 
 def refused_request(world, tab) -> str:
     # A refused token is answered with an error message swapped into #alerts, whatever the target was.
-    tab.locator("#twofactor input[name=csrf_token]").evaluate("field => { field.value = 'stale'; }")
+    tab.locator("#twofactor form:has(#f-phone) input[name=csrf_token]").evaluate("field => { field.value = 'stale'; }")
     return send_code_to("201-555-0124", "#alerts .alert-error")(world, tab)
 
 
 def audit_dates_reversed(world, tab) -> str:
     fill_and_press(tab, {"From (UTC)": "2025-02-01", "To (UTC)": "2025-01-01"}, "Filter")
     return ".alert-error"
+
+
+def app_wrong_code(button_name: str, label: str = "Code from the app", focus: str = "#f-code") -> Callable:
+    def swap(world, tab) -> str:
+        fill_and_press(tab, {label: "000000"}, button_name)
+        return f"{focus}[aria-invalid=true]"
+    return swap
+
+
+def choose_app_first(world, tab) -> str:
+    tab.get_by_label("Authenticator app", exact=True).check()
+    tab.get_by_role("button", name="Save choice", exact=True).click()
+    return ".alert-success"
 
 
 @dataclass(frozen=True)
@@ -500,6 +618,15 @@ SWAPS = [
     Swap("confirm it's you: wrong code", confirm_its_you, reauth_wrong_code),
     Swap("confirm it's you: wrong recovery code", confirm_its_you, reauth_wrong_recovery_code),
     Swap("confirm it's you: cancel", confirm_its_you, button("Cancel", ".status[data-focus]")),
+    Swap("methods: app enrolment, wrong code", app_enrolment, app_wrong_code("Verify and turn on")),
+    Swap("methods: app enrolment, cancel", app_enrolment, button("Cancel", ".status[data-focus]")),
+    Swap("methods: set up an app, password asked", password_asked(signed_in("/account/two-factor", two_factor=False)),
+         button("Set up an authenticator app", "#f-password")),
+    Swap("methods: set up an app", signed_in("/account/two-factor"), button("Set up an authenticator app", "#f-code")),
+    Swap("methods: choose the app first", with_methods("/account/two-factor", app=True), choose_app_first),
+    Swap("methods: confirm it's you, wrong app code", reauth_with_app,
+         app_wrong_code("Confirm with the app", "Code from your authenticator app", "#f-app_code")),
+    Swap("sign-in: app code, wrong code", app_sign_in("/signin/app"), app_wrong_code("Verify")),
     Swap("change password refused", signed_in("/account/password"), wrong_current_password),
     Swap("support: live search", staff_on(lambda staff, patient: "/admin/"), live_search),
     Swap("support: action", SUPPORT_USER, link("Lock account", "#f-reason")),

@@ -7,17 +7,17 @@ import pyotp
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.passkey_support import add_passkey, give_sms_code, sign_in_with_password, sign_out, tab  # noqa: F401
 from tests.methods.helpers import user_row
-from tests.support import PHONE, make_user
+from tests.support import PHONE
 
 pytestmark = pytest.mark.browser
 
 
-def test_a_person_uses_every_method_and_then_turns_them_all_off(tab, live_server, fake_vonage, clock):
-    user_id = make_user(live_server.app, phone=PHONE)
-    sign_in_with_password(tab)
-    give_sms_code(tab, fake_vonage)
+def test_a_person_uses_every_method_and_then_turns_them_all_off(tab, live_server, fake_vonage, clock, auth,
+                                                                  passkey_steps):
+    user_id = auth.make_user(phone=PHONE, app=live_server.app)
+    passkey_steps.sign_in_with_password(tab)
+    passkey_steps.give_sms_code(tab)
     tab.goto("/account/two-factor")
     expect(tab.get_by_text("Text messages are the weakest method.")).to_be_visible()
 
@@ -31,13 +31,13 @@ def test_a_person_uses_every_method_and_then_turns_them_all_off(tab, live_server
     expect(tab.get_by_text("Your authenticator app is set up.")).to_be_visible()
 
     # A passkey, named.
-    add_passkey(tab, "Laptop")
+    passkey_steps.add_passkey(tab, "Laptop")
     expect(tab.get_by_text("Your passkey was added.")).to_be_visible()
     expect(tab.get_by_text("Text messages are the weakest method.")).to_be_hidden()
 
     # Sign in with the passkey (the strongest method is asked first).
-    sign_out(tab)
-    sign_in_with_password(tab)
+    passkey_steps.sign_out(tab)
+    passkey_steps.sign_in_with_password(tab)
     tab.wait_for_url("**/signin/passkey-2fa")
     tab.get_by_role("button", name="Use my passkey").click()
     tab.wait_for_url("**/account")
@@ -47,10 +47,10 @@ def test_a_person_uses_every_method_and_then_turns_them_all_off(tab, live_server
     tab.get_by_label("Authenticator app").check()
     tab.get_by_role("button", name="Save choice").click()
     expect(tab.get_by_text("Authenticator app will be asked first when you sign in.")).to_be_visible()
-    sign_out(tab)
+    passkey_steps.sign_out(tab)
     clock.shift(30)  # a new code: the one used to set the app up can't be used again
     texts = len(fake_vonage.sent_to(PHONE))
-    sign_in_with_password(tab)
+    passkey_steps.sign_in_with_password(tab)
     tab.wait_for_url("**/signin/app")
     tab.get_by_label("Code from the app").fill(app.now())
     tab.get_by_role("button", name="Verify").click()
@@ -58,16 +58,16 @@ def test_a_person_uses_every_method_and_then_turns_them_all_off(tab, live_server
     assert len(fake_vonage.sent_to(PHONE)) == texts  # no text for someone using the app
 
     # Try another way: a text, sent only now.
-    sign_out(tab)
-    sign_in_with_password(tab)
+    passkey_steps.sign_out(tab)
+    passkey_steps.sign_in_with_password(tab)
     tab.wait_for_url("**/signin/app")
     tab.get_by_text("Try another way").click()
     tab.get_by_role("button", name=re.compile("Text me a code at")).click()
-    give_sms_code(tab, fake_vonage)
+    passkey_steps.give_sms_code(tab)
     assert len(fake_vonage.sent_to(PHONE)) == texts + 1
 
     # A passkey alone, from the sign-in page.
-    sign_out(tab)
+    passkey_steps.sign_out(tab)
     tab.get_by_role("button", name="Continue with a passkey").click()
     tab.wait_for_url("**/account")
 
@@ -82,12 +82,13 @@ def test_a_person_uses_every_method_and_then_turns_them_all_off(tab, live_server
     assert tab.console_errors == []
 
 
-def test_the_authenticator_app_works_with_javascript_off(browser, live_server, fake_vonage, clock):
-    make_user(live_server.app, phone=PHONE)
+def test_the_authenticator_app_works_with_javascript_off(browser, live_server, fake_vonage, clock, auth,
+                                                          passkey_steps):
+    auth.make_user(phone=PHONE, app=live_server.app)
     context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
     tab = context.new_page()
-    sign_in_with_password(tab)
-    give_sms_code(tab, fake_vonage)
+    passkey_steps.sign_in_with_password(tab)
+    passkey_steps.give_sms_code(tab)
     tab.goto("/account/two-factor")
     expect(tab.get_by_role("button", name="Add a passkey")).to_be_hidden()  # passkeys need JavaScript
     tab.get_by_role("button", name="Set up an authenticator app").click()
@@ -97,7 +98,7 @@ def test_the_authenticator_app_works_with_javascript_off(browser, live_server, f
     expect(tab.get_by_text("Your authenticator app is set up.")).to_be_visible()
     tab.get_by_role("button", name="Sign out", exact=True).first.click()
     clock.shift(30)
-    sign_in_with_password(tab)
+    passkey_steps.sign_in_with_password(tab)
     tab.wait_for_url("**/signin/app")
     tab.get_by_text("Try another way").click()  # <details> opens without JavaScript
     tab.get_by_role("link", name="Use a recovery code").click()

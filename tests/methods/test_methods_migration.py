@@ -2,7 +2,7 @@
 
 from sqlalchemy import text
 
-from tests.support import PASSWORD, PHONE, migrate_app, sign_in
+from tests.support import PASSWORD, PHONE, migrate_app
 
 BEFORE = "a11rec0e0001"  # today's schema: the number on users, nothing else
 
@@ -27,7 +27,7 @@ def migrated_sms_user(tmp_path, fake_vonage, uri):
     return app
 
 
-def test_an_sms_user_keeps_two_factor_and_signs_in_with_a_text(empty_database, tmp_path, fake_vonage,
+def test_an_sms_user_keeps_two_factor_and_signs_in_with_a_text(empty_database, tmp_path, fake_vonage, auth,
                                                                 keep_loggers):
     from app.extensions import db
     from app.models import User
@@ -40,7 +40,7 @@ def test_an_sms_user_keeps_two_factor_and_signs_in_with_a_text(empty_database, t
             assert user.two_factor_enabled and methods.available(user) == [methods.SMS]
             assert methods.preferred(user) == methods.SMS and user.preferred_method is None
         client = app.test_client()
-        response = sign_in(client, "old@example.com")
+        response = auth.sign_in("old@example.com", client=client)
         assert response.headers["Location"].endswith("/signin/verify")
         response = client.post("/signin/verify", data={"code": fake_vonage.last_code(PHONE)})
         assert response.status_code == 303 and response.headers["Location"].endswith("/account")

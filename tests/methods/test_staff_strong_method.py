@@ -2,29 +2,29 @@
 
 import pytest
 
-from tests.admin.helpers import STAFF_EMAIL, STAFF_PHONE, make_staff, staff_client
+from tests.admin.helpers import STAFF_EMAIL, STAFF_PHONE
 from tests.methods.helpers import add_app, code_at, page
 
 
 @pytest.mark.settings(STAFF_REQUIRE_STRONG_METHOD=True)
-def test_staff_with_sms_only_are_sent_to_add_a_strong_method(app, fake_vonage):
-    make_staff(app)
-    staff = staff_client(app, fake_vonage)
+def test_staff_with_sms_only_are_sent_to_add_a_strong_method(app, admin_helper):
+    admin_helper.make_staff()
+    staff = admin_helper.staff_client()
     response = staff.get("/admin/")
     assert response.status_code in (302, 303) and response.headers["Location"].endswith("/account/two-factor")
     assert "Add a passkey or an authenticator app" in page(staff.get("/account/two-factor"))
 
 
 @pytest.mark.settings(STAFF_REQUIRE_STRONG_METHOD=True)
-def test_staff_with_an_app_may_enter(app, fake_vonage, clock):
-    staff_id = make_staff(app)
+def test_staff_with_an_app_may_enter(app, admin_helper, clock):
+    staff_id = admin_helper.make_staff()
     add_app(app, staff_id, preferred="sms")
-    staff = staff_client(app, fake_vonage, STAFF_EMAIL, STAFF_PHONE)
+    staff = admin_helper.staff_client(STAFF_EMAIL, STAFF_PHONE)
     assert staff.get("/admin/").status_code == 200
 
 
-def test_off_by_default(app, fake_vonage):
-    make_staff(app)
-    assert staff_client(app, fake_vonage).get("/admin/").status_code == 200
+def test_off_by_default(app, admin_helper):
+    admin_helper.make_staff()
+    assert admin_helper.staff_client().get("/admin/").status_code == 200
     assert app.config["STAFF_REQUIRE_STRONG_METHOD"] is False
     assert code_at()  # the helper works without a frozen clock too
