@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.admin.helpers import STAFF_EMAIL, STAFF_PHONE
+from tests.admin.helpers import STAFF_EMAIL
 from tests.methods.helpers import add_app, code_at, page
 
 
@@ -16,10 +16,13 @@ def test_staff_with_sms_only_are_sent_to_add_a_strong_method(app, admin_helper):
 
 
 @pytest.mark.settings(STAFF_REQUIRE_STRONG_METHOD=True)
-def test_staff_with_an_app_may_enter(app, admin_helper, clock):
+def test_staff_with_an_app_may_enter(app, admin_helper, auth, clock):
+    # Signed in with the app in this session (an SMS sign-in is sent to confirm: test_methods_hardening).
     staff_id = admin_helper.make_staff()
-    add_app(app, staff_id, preferred="sms")
-    staff = admin_helper.staff_client(STAFF_EMAIL, STAFF_PHONE)
+    add_app(app, staff_id, preferred="totp")
+    staff = app.test_client()
+    assert auth.sign_in(STAFF_EMAIL, client=staff).headers["Location"].endswith("/signin/app")
+    assert staff.post("/signin/app", data={"code": code_at()}).status_code == 303
     assert staff.get("/admin/").status_code == 200
 
 
