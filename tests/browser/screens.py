@@ -177,6 +177,17 @@ def staff_on(path_for: Callable[[Person, Person], str]) -> Callable:
     return go
 
 
+def staff_confirm_strong(world: World, tab) -> Person:
+    """Staff who signed in by text, with an app set up, asked to confirm with it before the support area."""
+    world.configure(STAFF_REQUIRE_STRONG_METHOD=True)
+    staff = world.person(staff=True)
+    add_app(world.app, staff.id, SECRET, preferred="sms")
+    world.sign_in(tab, staff)
+    tab.goto("/admin/")
+    assert tab.url.endswith("/account/confirm-strong"), tab.url
+    return staff
+
+
 def press_and_land(tab, fields: dict[str, str], button: str) -> None:
     """Fill a form and press its button; wait for the page it leads to (a redirect or a full answer)."""
     with tab.expect_navigation():
@@ -384,6 +395,7 @@ SCREENS = [
     Screen("sign-in: passkey step", passkey_sign_in_step),
     Screen("support: user with methods", staff_on_methods),
     Screen("support: users", staff_on(lambda staff, patient: "/admin/")),
+    Screen("support: confirm with the app or a passkey first", staff_confirm_strong),
     Screen("support: no match", staff_on(lambda staff, patient: "/admin/?q=nobody-here")),
     Screen("support: user", staff_on(lambda staff, patient: f"/admin/users/{patient.id}")),
     Screen("support: own account", staff_on(lambda staff, patient: f"/admin/users/{staff.id}")),
