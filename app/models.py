@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, String, Text, exists
+from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, String, Text, exists, func, select
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from app.extensions import db
@@ -250,13 +250,21 @@ class SecurityEvent(db.Model):
 
 
 # Scalar subqueries in the user's own query: the methods' existence without loading them. A change
-# of methods expires them with the relationships (METHOD_ATTRIBUTES), so the next read is fresh.
-User.has_app = column_property(exists().where(TotpCredential.user_id == User.id))
-User.has_passkey = column_property(exists().where(WebauthnCredential.user_id == User.id))
+# of methods expires them with the relationships (METHOD_ATTRIBUTES), so the next read is fresh;
+# a flush of the user row (say last_sign_in_at) changes none of them, hence expire_on_flush=False.
+User.has_app = column_property(exists().where(TotpCredential.user_id == User.id), expire_on_flush=False)
+User.has_passkey = column_property(exists().where(WebauthnCredential.user_id == User.id), expire_on_flush=False)
 # A staff reset neither applied nor cancelled: only the sign-in's query loads it (undefer), so a
 # sign-in looks for a due reset only when one is waiting.
 User.staff_reset_waiting = column_property(
     exists().where(StaffReset.user_id == User.id, StaffReset.applied_at.is_(None), StaffReset.cancelled_at.is_(None)),
-    deferred=True,
+    deferred=True, expire_on_flush=False,
 )
 METHOD_ATTRIBUTES = ["totp_credential", "webauthn_credentials", "has_app", "has_passkey"]
+# Unused recovery codes: loaded with a pending sign-in's user (its "running out" warning), else on
+# first read; whatever changes the codes expires it (RECOVERY_ATTRIBUTES).
+User.unused_recovery_codes = column_property(
+    select(func.count()).where(RecoveryCode.user_id == User.id, RecoveryCode.used_at.is_(None)).scalar_subquery(),
+    deferred=True, expire_on_flush=False,
+)
+RECOVERY_ATTRIBUTES = ["unused_recovery_codes"]

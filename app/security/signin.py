@@ -225,12 +225,13 @@ def record_success(user: User, client: Client, subject_email: str | None = None,
     trust: also trust this browser, in the same transaction; returns the token for its cookie (else None).
     """
     trusted = devices.trust_browser(user, client) if trust else None
-    challenges.end(challenge_id)
     user.last_sign_in_at = utcnow()
     audit.record(
         audit.SIGNIN_SUCCESS, client, user=user,
         subject=audit.subject_digest(normalise_email(subject_email or user.email)), method=method,
     )
+    # Last: its UPDATE flushes the rows above first, so this event and the code's go as one INSERT.
+    challenges.end(challenge_id)
     db.session.commit()
     if trusted:
         devices.notify_trusted(user, trusted[1])
