@@ -6,7 +6,7 @@ import secrets
 from typing import NoReturn
 
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 
 from app.extensions import db
 from app.models import RECOVERY_ATTRIBUTES, RecoveryCode, User, utcnow
