@@ -3,8 +3,8 @@
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, String, Text, exists, func, select
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from app.extensions import db
 
@@ -40,13 +40,13 @@ class User(UserMixin, db.Model):
     trusted_devices: Mapped[list["TrustedDevice"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
-    # Loaded with the user: two_factor_enabled reads them on every request.
+    # Loaded only where a page lists or uses them; whether they exist comes with the user row
+    # (has_app, has_passkey below), so two_factor_enabled costs no query.
     totp_credential: Mapped["TotpCredential | None"] = relationship(
-        back_populates="user", cascade="all, delete-orphan", passive_deletes=True, uselist=False, lazy="joined"
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True, uselist=False
     )
     webauthn_credentials: Mapped[list["WebauthnCredential"]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", passive_deletes=True,
-        order_by="WebauthnCredential.id", lazy="selectin",
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True, order_by="WebauthnCredential.id"
     )
 
     @property
@@ -56,7 +56,7 @@ class User(UserMixin, db.Model):
     @property
     def two_factor_enabled(self) -> bool:
         # On exactly when at least one method is set.
-        return self.has_sms or self.totp_credential is not None or bool(self.webauthn_credentials)
+        return self.has_sms or self.has_app or self.has_passkey
 
     @property
     def email_verified(self) -> bool:
@@ -247,3 +247,24 @@ class SecurityEvent(db.Model):
     ip: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(String(300))
     details: Mapped[str | None] = mapped_column(Text)
+
+
+# Scalar subqueries in the user's own query: the methods' existence without loading them. A change
+# of methods expires them with the relationships (METHOD_ATTRIBUTES), so the next read is fresh;
+# a flush of the user row (say last_sign_in_at) changes none of them, hence expire_on_flush=False.
+User.has_app = column_property(exists().where(TotpCredential.user_id == User.id), expire_on_flush=False)
+User.has_passkey = column_property(exists().where(WebauthnCredential.user_id == User.id), expire_on_flush=False)
+# A staff reset neither applied nor cancelled: only the sign-in's query loads it (undefer), so a
+# sign-in looks for a due reset only when one is waiting.
+User.staff_reset_waiting = column_property(
+    exists().where(StaffReset.user_id == User.id, StaffReset.applied_at.is_(None), StaffReset.cancelled_at.is_(None)),
+    deferred=True, expire_on_flush=False,
+)
+METHOD_ATTRIBUTES = ["totp_credential", "webauthn_credentials", "has_app", "has_passkey"]
+# Unused recovery codes: loaded with a pending sign-in's user (its "running out" warning), else on
+# first read; whatever changes the codes expires it (RECOVERY_ATTRIBUTES).
+User.unused_recovery_codes = column_property(
+    select(func.count()).where(RecoveryCode.user_id == User.id, RecoveryCode.used_at.is_(None)).scalar_subquery(),
+    deferred=True, expire_on_flush=False,
+)
+RECOVERY_ATTRIBUTES = ["unused_recovery_codes"]

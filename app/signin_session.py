@@ -78,7 +78,8 @@ def pending_user() -> tuple[dict, User] | tuple[None, None]:
     state = pending()
     if not state:
         return None, None
-    user, live = challenges.user_and_liveness(state["uid"], state.get("challenge"), challenges.SIGN_IN)
+    user, live = challenges.user_and_liveness(state["uid"], state.get("challenge"), challenges.SIGN_IN,
+                                              state.get("code_id"))
     if not is_current(user, state["ver"]) or not user.two_factor_enabled:
         return None, None
     # Out of recovery-code tries (or answered) in any request sharing this session: over.

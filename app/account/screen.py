@@ -156,7 +156,7 @@ def _reauth_context() -> dict:
         return {"reauth": None}
     max_age = int(current_app.config["REAUTH_MAX_AGE_SECONDS"])
     return {"reauth": {"doing": REAUTH_ACTIONS[state["action"]], "has_code": bool(state["code_id"]),
-                       "has_sms": current_user.has_sms, "has_app": current_user.totp_credential is not None,
+                       "has_sms": current_user.has_sms, "has_app": current_user.has_app,
                        "since": wait_in_words(max_age),
                        "resend_wait": codes.resend_wait(current_user, state["code_id"], current_user.phone_e164)}}
 

@@ -133,13 +133,14 @@ def verify():
     return _second_factor_step(
         lambda user, state: signin.verify_signin_code(user, state["code_id"], field("code", 64), client()),
         lambda user, state, error, status: _verify_screen(user, state, code_error=error, status=status),
-        method="sms")
+        method="sms", pending=(state, user))
 
 
-def _second_factor_step(check, show, *, method: str):
+def _second_factor_step(check, show, *, method: str, pending=None):
     # The shape both second factors share: a pending sign-in, check(user, state) on POST, else show
-    # (with the refusal of the code typed, which the screen ties to its field).
-    state, user = signin_session.pending_user()
+    # (with the refusal of the code typed, which the screen ties to its field). pending: the
+    # caller's own signin_session.pending_user(), not loaded twice.
+    state, user = pending or signin_session.pending_user()
     if user is None:
         return _no_pending_sign_in()
     error, status = None, 200

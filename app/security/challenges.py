@@ -10,9 +10,10 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import and_, select, update
+from sqlalchemy.orm import undefer
 
 from app.extensions import db
-from app.models import SecondFactorChallenge, User, utcnow
+from app.models import SecondFactorChallenge, User, VerificationCode, utcnow
 from app.security import SecurityError
 
 SIGN_IN = "signin"
@@ -56,13 +57,23 @@ def is_live(challenge_id: int | None, user: User, purpose: str) -> bool:
     return db.session.scalar(select(SecondFactorChallenge.id).where(*_live(challenge_id, user, purpose))) is not None
 
 
-def user_and_liveness(user_id: int, challenge_id: int | None, purpose: str) -> tuple[User | None, bool]:
-    """Load the user and tell whether the challenge can still be answered, in one query."""
+def user_and_liveness(user_id: int, challenge_id: int | None, purpose: str,
+                      code_id: int | None = None) -> tuple[User | None, bool]:
+    """Load the user and tell whether the challenge can still be answered, in one query.
+
+    The same query brings the step's current code (code_id) into the session, where the code
+    checks find it without another query, and the count of unused recovery codes.
+    """
     row = db.session.execute(
-        select(User, SecondFactorChallenge.id)
+        select(User, SecondFactorChallenge.id, VerificationCode)
         .outerjoin(SecondFactorChallenge, and_(*_live(challenge_id, None, purpose, user_id=User.id)))
+        .outerjoin(VerificationCode, and_(VerificationCode.id == (code_id or 0), VerificationCode.user_id == User.id))
         .where(User.id == user_id)
+        .options(undefer(User.unused_recovery_codes))
     ).first()
+    if row and row[2] is not None:
+        # The session's identity map holds objects weakly: keep the code for this request's checks.
+        db.session.info.setdefault("kept", []).append(row[2])
     return (row[0], row[1] is not None) if row else (None, False)
 
 

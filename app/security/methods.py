@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.extensions import db
-from app.models import User
+from app.models import METHOD_ATTRIBUTES, User
 from app.security import SecurityError, audit
 from app.security.audit import Client
 from app.security.phones import mask
@@ -37,7 +37,7 @@ class MethodRow:
 
 def available(user: User) -> list[str]:
     """Return the user's methods, strongest first."""
-    present = {SMS: user.has_sms, TOTP: user.totp_credential is not None, WEBAUTHN: bool(user.webauthn_credentials)}
+    present = {SMS: user.has_sms, TOTP: user.has_app, WEBAUTHN: user.has_passkey}
     return [kind for kind in ORDER if present[kind]]
 
 
@@ -95,4 +95,4 @@ def remove_all(user: User) -> None:
     for cred in list(user.webauthn_credentials):
         db.session.delete(cred)
     db.session.flush()
-    db.session.expire(user, ["totp_credential", "webauthn_credentials"])
+    db.session.expire(user, METHOD_ATTRIBUTES)

@@ -23,7 +23,7 @@ from webauthn.helpers.structs import (AttestationConveyancePreference, Authentic
                                       UserVerificationRequirement)
 
 from app.extensions import db
-from app.models import User, WebauthnCredential, utcnow
+from app.models import METHOD_ATTRIBUTES, User, WebauthnCredential, utcnow
 from app.security import SecurityError, audit, methods, one_line, twofactor
 from app.security.audit import Client
 
@@ -89,7 +89,7 @@ def register(user: User, name: str, response: str, challenge: bytes | None, clie
         user_id=user.id, credential_id=verified.credential_id, public_key=verified.credential_public_key,
         sign_count=verified.sign_count, name=name, transports=_transports(response)))
     db.session.flush()
-    db.session.expire(user, ["webauthn_credentials"])
+    db.session.expire(user, METHOD_ATTRIBUTES)
     twofactor.method_added(user, methods.WEBAUTHN, client, first=first, name=name)
     return first
 

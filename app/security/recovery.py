@@ -6,10 +6,10 @@ import secrets
 from typing import NoReturn
 
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 
 from app.extensions import db
-from app.models import RecoveryCode, User, utcnow
+from app.models import RECOVERY_ATTRIBUTES, RecoveryCode, User, utcnow
 from app.security import SecurityError, accounts, audit, challenges, codes, notify
 from app.security.audit import Client
 
@@ -74,11 +74,7 @@ def as_text(codes: list[str], app_name: str, email: str) -> str:
 
 def remaining(user: User) -> int:
     """Return how many unused recovery codes the user has (never the codes)."""
-    return db.session.scalar(
-        select(func.count()).select_from(RecoveryCode).where(
-            RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)
-        )
-    ) or 0
+    return user.unused_recovery_codes or 0
 
 
 def low_warning(user: User) -> str | None:
@@ -103,6 +99,7 @@ def generate(user: User, client: Client) -> list[str]:
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     now = utcnow()
     db.session.add_all(RecoveryCode(user_id=user.id, digest=_digest(user.id, p), created_at=now) for p in plain)
+    db.session.expire(user, RECOVERY_ATTRIBUTES)
     audit.record(audit.RECOVERY_CODES_GENERATED, client, user=user, count=COUNT)
     db.session.commit()
     notify.send_notice(None, notify.RECOVERY_CODES_GENERATED, user=user)
@@ -155,6 +152,7 @@ def _use(user: User, raw: str, client: Client, challenge_id: int | None, purpose
     ).rowcount == 1
     if not won:
         _count_failure(user, client, attempt, max_tries, exhausted, used=row is not None)
+    db.session.expire(user, RECOVERY_ATTRIBUTES)
     db.session.execute(update(User).where(User.id == user.id).values(consecutive_code_failures=0))
     challenges.end(challenge_id)
     audit.record(audit.RECOVERY_CODE_USED, client, user=user, code_id=row.id, left=remaining(user), during=purpose)

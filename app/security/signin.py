@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import undefer
 
 from app.extensions import db
 from app.models import SecurityEvent, User, utcnow
@@ -48,7 +49,8 @@ def check_password(email: str, password: str, client: Client) -> User:
     email = normalise_email(email)
     subject = audit.subject_digest(email)
     _check_throttle(subject)
-    user = db.session.scalar(select(User).where(User.email == email))
+    # With whether a staff reset is waiting: after_password looks for a due one only then.
+    user = db.session.scalar(select(User).where(User.email == email).options(undefer(User.staff_reset_waiting)))
     stored_hash = user.password_hash if user else None
     # End the transaction before the slow hash: on SQLite it holds the write lock.
     db.session.commit()
@@ -132,7 +134,8 @@ def after_password(user: User, trust_token: str | None, client: Client, host: st
     allowance: see codes.send_code. Someone who will use their app or passkey is sent no text.
     """
     # A staff reset whose waiting period is over applies now, even where no cron runs.
-    staff_resets.apply_due(user)
+    if user.staff_reset_waiting:
+        staff_resets.apply_due(user)
     if not user.two_factor_enabled:
         return PasswordOutcome(user, needs_code=False)
     device = devices.find_trusted(user, trust_token)
@@ -222,12 +225,13 @@ def record_success(user: User, client: Client, subject_email: str | None = None,
     trust: also trust this browser, in the same transaction; returns the token for its cookie (else None).
     """
     trusted = devices.trust_browser(user, client) if trust else None
-    challenges.end(challenge_id)
     user.last_sign_in_at = utcnow()
     audit.record(
         audit.SIGNIN_SUCCESS, client, user=user,
         subject=audit.subject_digest(normalise_email(subject_email or user.email)), method=method,
     )
+    # Last: its UPDATE flushes the rows above first, so this event and the code's go as one INSERT.
+    challenges.end(challenge_id)
     db.session.commit()
     if trusted:
         devices.notify_trusted(user, trusted[1])

@@ -17,7 +17,7 @@ from flask import current_app
 from sqlalchemy import or_, update
 
 from app.extensions import db
-from app.models import TotpCredential, User, utcnow
+from app.models import METHOD_ATTRIBUTES, TotpCredential, User, utcnow
 from app.security import SecurityError, audit, challenges, codes, methods, secretbox, twofactor
 from app.security.audit import Client
 
@@ -81,7 +81,7 @@ def enrol(user: User, secret: str, raw: str, client: Client) -> bool:
     first = not user.two_factor_enabled
     db.session.add(TotpCredential(user_id=user.id, secret_encrypted=secretbox.encrypt(secret), last_step=step))
     db.session.flush()
-    db.session.expire(user, ["totp_credential"])
+    db.session.expire(user, METHOD_ATTRIBUTES)
     twofactor.method_added(user, methods.TOTP, client, first=first)
     return first
 

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from flask import current_app
 
 from app.extensions import db
-from app.models import RecoveryCode, User, VerificationCode
+from app.models import METHOD_ATTRIBUTES, RECOVERY_ATTRIBUTES, RecoveryCode, User, VerificationCode
 from app.security import SecurityError, accounts, audit, codes, devices, methods, notify
 from app.security.audit import Client
 from app.security.phones import allowed_regions, parse_mobile
@@ -64,7 +64,7 @@ def remove_method(user: User, kind: str, client: Client, remove, *, name: str | 
     phone = user.phone_e164
     remove()
     db.session.flush()
-    db.session.expire(user, ["totp_credential", "webauthn_credentials"])
+    db.session.expire(user, METHOD_ATTRIBUTES)
     audit.record(audit.METHOD_REMOVED, client, user=user, method=kind, **({"name": name} if name else {}))
     db.session.commit()
     # Told on the number that was in force, even when the number itself was removed.
@@ -132,6 +132,7 @@ def disable(user: User, client: Client, *, actor: User | None = None, reason: st
     # Every session ends; the person's own caller keeps theirs (signin_session.keep_signed_in).
     accounts.end_all_sessions(user)
     db.session.query(RecoveryCode).filter(RecoveryCode.user_id == user.id).delete()
+    db.session.expire(user, RECOVERY_ATTRIBUTES)
     by_support = bool(actor and actor.id != user.id)
     event = audit.ADMIN_RESET_2FA if by_support else audit.TWO_FACTOR_DISABLED
     audit.record(event, client, user=user, actor=actor, **({"reason": reason} if reason else {}), **details)

@@ -57,8 +57,12 @@ def user_row(app, user_id: int):
     from app.extensions import db
     from app.models import User
 
+    from sqlalchemy.orm import selectinload
+
     with app.app_context():
-        user = db.session.get(User, user_id)
+        # The app loads methods only where a page needs them: load them here before detaching.
+        user = db.session.get(User, user_id, options=[selectinload(User.totp_credential),
+                                                      selectinload(User.webauthn_credentials)])
         db.session.expunge(user)
         return user
 
