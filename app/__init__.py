@@ -61,6 +61,10 @@ def register_blueprints(app: Flask) -> None:
     from app.auth.email_views import bp as email_bp
     from app.auth.views import bp as auth_bp
     from app.dev.views import bp as dev_bp
+    # Route modules that add to the two blueprints above: the other second factors' sign-in
+    # steps, and adding, removing and choosing the methods.
+    from app.account import method_views  # noqa: F401
+    from app.auth import other_ways, passkey_views  # noqa: F401
     from app.health import bp as health_bp
     from app.help import bp as help_bp
     from app.web import DatabaseId

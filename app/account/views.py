@@ -272,7 +272,3 @@ def forget_other_devices():
     count = devices.forget_others(current_user, client(), keep_id=this.id if this else None)
     return screen.devices_done(f"Forgot {count} other browser{'s' if count != 1 else ''}.")
 
-
-
-# Adding, removing and choosing between the methods (registered on this blueprint).
-from app.account import method_views  # noqa: E402,F401

@@ -270,6 +270,3 @@ def sign_out_completely():
     response.headers["Clear-Site-Data"] = '"cookies", "storage"'
     return response
 
-
-# The other second factors' sign-in steps (registered on this blueprint).
-from app.auth import other_ways, passkey_views  # noqa: E402,F401
