@@ -218,6 +218,10 @@ def verify_link(*, signed_in_too: bool) -> Callable:
         if not signed_in_too:
             tab.context.clear_cookies()
         tab.goto(f"/email/verify?token={world.mailed_token(person.email)}")
+        return person
+    return go
+
+
 def add_passkey(world: World, person: Person, name: str = "Laptop Touch ID") -> None:
     """Store a passkey for the person directly (the screens show it; no ceremony is run)."""
     from app.extensions import db
