@@ -183,9 +183,16 @@ def preferred():
 def confirm_strong():
     """Ask a staff member to confirm with a passkey or the app (password first) to enter the support area."""
     if request.method == "POST":
-        return screen.reauthenticate("staff")
-    return render("account/confirm_strong.html", "account/confirm_strong.html", 200,
-                  have=methods.available(current_user), needs_password=True, reauth_method=methods.TOTP)
+        return screen.reauthenticate("staff", on_error=_confirm_strong_page)
+    return _confirm_strong_page()
+
+
+def _confirm_strong_page(error: SecurityError | None = None):
+    # A refused password is shown on this page, at its field (not on the Two-Factor screen).
+    return render("account/confirm_strong.html", "account/confirm_strong.html",
+                  getattr(error, "status", 422) if error else 200, retry_after=getattr(error, "retry_after", None),
+                  have=methods.available(current_user), needs_password=True, reauth_method=methods.TOTP,
+                  error=error.message if error else None, error_field=getattr(error, "field", None))
 
 
 @bp.post("/two-factor/reauth/passkey/options")

@@ -81,11 +81,13 @@ def _resend_wait(flow: dict, error) -> int:
     return codes.resend_wait(current_user, code.id, code.phone_e164) if code else 0
 
 
-def reauthenticate(action: str, *, form: dict | None = None, allowance=ratelimits.take_sms_allowance):
+def reauthenticate(action: str, *, form: dict | None = None, allowance=ratelimits.take_sms_allowance,
+                   on_error=None):
     """Check the password, then ask for a second factor (a texted code only when SMS is asked first).
 
     allowance spends the per-IP/global SMS allowance; views already limited by the SMS
-    decorators pass None so one request is not counted twice.
+    decorators pass None so one request is not counted twice. on_error(exc) answers a refusal
+    on a page of the caller's own (else the step the change started from).
     """
     previous = signin_session.reauth() or {}
     try:
@@ -93,6 +95,8 @@ def reauthenticate(action: str, *, form: dict | None = None, allowance=ratelimit
         started = reauth.start(current_user, client(), webotp_host(), allowance=allowance,
                                replaces=previous.get("code_id"))
     except SecurityError as exc:
+        if on_error is not None:
+            return on_error(exc)
         if action in CONFIRM_ENDPOINTS:
             return ask_password(action, exc, form=form)
         return respond(back_step(action), error=exc, form=form)

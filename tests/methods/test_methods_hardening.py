@@ -206,3 +206,16 @@ def test_a_passkey_alone_confirms_a_change(app, auth, client, clock, fake_vonage
     else:
         assert "Set up an authenticator app" in page(client.get("/account/two-factor"))
     assert events(app, user_id, "reauthenticated")[-1]["method"] == "webauthn"
+
+
+@pytest.mark.settings(STAFF_REQUIRE_STRONG_METHOD=True)
+def test_a_wrong_password_on_the_staff_confirmation_is_shown_on_that_page(app, auth, client, clock, fake_vonage):
+    staff_id = auth.make_user(STAFF, phone=PHONE, staff=True)
+    add_app(app, staff_id, preferred="sms")
+    auth.sign_in_fully(STAFF, phone=PHONE)
+    response = client.post("/account/confirm-strong", data={"password": "Not-the-password-1"})
+    html = page(response)
+    assert response.status_code == 422
+    assert "To enter the support area" in html and "That password isn't right." in html
+    assert 'aria-invalid="true"' in html and "Two-Factor Authentication</h1>" not in html
+    assert client.get("/admin/").headers["Location"].endswith("/account/confirm-strong")  # nothing changed
