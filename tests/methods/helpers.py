@@ -1,5 +1,6 @@
 """Helpers for the second-factor method tests: authenticator-app codes and enrolment."""
 
+import json
 import re
 import time
 
@@ -77,3 +78,23 @@ def events(app, user_id: int, kind: str) -> list[dict]:
     with app.app_context():
         rows = db.session.query(SecurityEvent).filter_by(user_id=user_id, type=kind).order_by(SecurityEvent.id)
         return [json.loads(row.details or "{}") for row in rows]
+
+
+# The relying party's origin in the tests' configuration (PUBLIC_URL).
+ORIGIN = "https://localhost"
+
+
+def add_passkey(app, user_id, authenticator=None, name="Phone"):
+    """Register a passkey for a user directly through the service; return its (software) authenticator."""
+    from app.extensions import db
+    from app.models import User
+    from app.security import passkeys
+    from app.security.audit import SYSTEM
+    from tests.methods.soft_authenticator import SoftAuthenticator
+
+    authenticator = authenticator or SoftAuthenticator()
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        options, challenge = passkeys.registration_options(user)
+        passkeys.register(user, name, authenticator.register(json.loads(options), origin=ORIGIN), challenge, SYSTEM)
+    return authenticator

@@ -1,15 +1,11 @@
 """Issue #14 hardening: app-code tries per step, the staff area's strong method per session, passkey renames
 audited, and a passkey confirming it's you on its own."""
 
-import json
-
 import pytest
 
-from tests.methods.helpers import add_app, code_at, events, page, user_row
-from tests.methods.soft_authenticator import SoftAuthenticator
+from tests.methods.helpers import ORIGIN, add_app, add_passkey, code_at, events, page, user_row
 from tests.support import PASSWORD, PHONE
 
-ORIGIN = "https://localhost"
 STAFF = "staff@example.com"
 
 
@@ -17,22 +13,7 @@ def wrong(code: str) -> str:
     return f"{(int(code) + 1) % 10**6:06d}"
 
 
-def with_passkey(app, user_id, name="Phone"):
-    """Register a passkey for a user through the service; return its authenticator."""
-    from app.extensions import db
-    from app.models import User
-    from app.security import passkeys
-    from app.security.audit import SYSTEM
-
-    authenticator = SoftAuthenticator()
-    with app.app_context():
-        user = db.session.get(User, user_id)
-        options, challenge = passkeys.registration_options(user)
-        passkeys.register(user, name, authenticator.register(json.loads(options), origin=ORIGIN), challenge, SYSTEM)
-    return authenticator
-
-
-def confirm_with_passkey(client, authenticator, **data):
+def confirm_add_passkey(client, authenticator, **data):
     options = client.post("/account/two-factor/reauth/passkey/options").get_json()["publicKey"]
     answer = authenticator.assert_(options, origin=ORIGIN)
     return client.post("/account/two-factor/reauth/passkey", data={"credential": answer, **data})
@@ -147,21 +128,21 @@ def test_staff_signed_in_with_the_app_enter_but_not_through_a_trusted_browser(ap
 @pytest.mark.settings(STAFF_REQUIRE_STRONG_METHOD=True)
 def test_a_passkey_confirms_staff_on_its_own(app, auth, client, clock, fake_vonage):
     staff_id = auth.make_user(STAFF, phone=PHONE, staff=True)
-    authenticator = with_passkey(app, staff_id)
+    authenticator = add_passkey(app, staff_id)
     from tests.admin.helpers import set_user
 
     set_user(app, staff_id, preferred_method="sms")
     auth.sign_in_fully(STAFF, phone=PHONE)
     assert client.get("/admin/").headers["Location"].endswith("/account/confirm-strong")
     assert "Confirm with a passkey" in page(client.get("/account/confirm-strong"))
-    response = confirm_with_passkey(client, authenticator, action="staff")
+    response = confirm_add_passkey(client, authenticator, action="staff")
     assert response.status_code == 303 and response.headers["Location"].endswith("/admin/")
     assert client.get("/admin/").status_code == 200
 
 
 @pytest.mark.settings(STAFF_REQUIRE_STRONG_METHOD=True)
 def test_a_passkey_sign_in_opens_the_staff_area(app, auth, client, clock):
-    passkey_sign_in(client, with_passkey(app, auth.make_user(STAFF, staff=True)))
+    passkey_sign_in(client, add_passkey(app, auth.make_user(STAFF, staff=True)))
     assert client.get("/admin/").status_code == 200
 
 
@@ -170,7 +151,7 @@ def test_a_passkey_sign_in_opens_the_staff_area(app, auth, client, clock):
 
 def test_renaming_a_passkey_is_audited(app, auth, client, clock):
     user_id = auth.make_user()
-    authenticator = with_passkey(app, user_id, name="Phone")
+    authenticator = add_passkey(app, user_id, name="Phone")
     passkey_sign_in(client, authenticator)
     credential_id = user_row(app, user_id).webauthn_credentials[0].id
     client.post(f"/account/two-factor/passkeys/{credential_id}/rename", data={"name": "Work laptop"})
@@ -188,13 +169,13 @@ def test_renaming_a_passkey_is_audited(app, auth, client, clock):
 @pytest.mark.parametrize("action", ["disable", "recovery", "remove_sms", "app"])
 def test_a_passkey_alone_confirms_a_change(app, auth, client, clock, fake_vonage, action):
     user_id = auth.make_user(phone=PHONE)
-    authenticator = with_passkey(app, user_id)
+    authenticator = add_passkey(app, user_id)
     passkey_sign_in(client, authenticator)
     clock.shift(16 * 60)
     # The screens asking for the password offer the passkey too (the button shows with JavaScript).
     assert "Confirm with a passkey" in page(client.get("/account/two-factor"))  # the recovery codes' form
     assert "Confirm with a passkey" in page(client.get("/account/two-factor/disable"))
-    response = confirm_with_passkey(client, authenticator, action=action)  # no password typed
+    response = confirm_add_passkey(client, authenticator, action=action)  # no password typed
     assert response.status_code in (200, 303)
     user = user_row(app, user_id)
     if action == "disable":

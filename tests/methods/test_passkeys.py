@@ -7,32 +7,16 @@ import json
 
 import pytest
 
-from tests.methods.helpers import add_app, code_at, events, page, user_row
+from tests.methods.helpers import ORIGIN, add_app, add_passkey, code_at, events, page, user_row
 from tests.methods.soft_authenticator import SoftAuthenticator, challenge_of
 from tests.support import PASSWORD, PHONE
 
-ORIGIN = "https://localhost"
 
 
 def register_through_screen(client, authenticator, name="MacBook Touch ID"):
     options = client.post("/account/two-factor/passkeys/options").get_json()["publicKey"]
     credential = authenticator.register(options, origin=ORIGIN)
     return client.post("/account/two-factor/passkeys", data={"name": name, "credential": credential})
-
-
-def add_passkey(app, user_id, authenticator=None, name="Phone"):
-    """Register a passkey for a user directly through the service; return its authenticator."""
-    from app.extensions import db
-    from app.models import User
-    from app.security import passkeys
-    from app.security.audit import SYSTEM
-
-    authenticator = authenticator or SoftAuthenticator()
-    with app.app_context():
-        user = db.session.get(User, user_id)
-        options, challenge = passkeys.registration_options(user)
-        passkeys.register(user, name, authenticator.register(json.loads(options), origin=ORIGIN), challenge, SYSTEM)
-    return authenticator
 
 
 def passkey_sign_in(client, authenticator, **kwargs):
