@@ -1,9 +1,9 @@
 """Sign-in steps of the other second factors: the authenticator app, and Try another way."""
 
-from flask import flash, request, url_for
+from flask import request, url_for
 
 from app import ratelimits, signin_session
-from app.auth.views import _no_pending_sign_in, _second_factor_step, bp
+from app.auth.views import _no_pending_sign_in, _second_factor_step, _show_send_outcome, bp
 from app.auth.ways import other_methods
 from app.forms import field
 from app.htmx import hx_redirect, render
@@ -50,9 +50,7 @@ def text_me():
     if not state.get("code_id"):
         # Already limited as an SMS request by the decorator: spend no second allowance.
         outcome = signin.send_signin_code(user, client(), webotp_host())
-        signin_session.set_pending_code(outcome.code_id,
-                                        retry_after=outcome.retry_after if outcome.send_status == 429 else None)
-        if outcome.send_error and outcome.send_status != 429:
-            flash(outcome.send_error, "error")
+        signin_session.set_pending_code(outcome.code_id)
+        _show_send_outcome(outcome)
     return hx_redirect(url_for("auth.verify"))
 

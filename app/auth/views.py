@@ -108,12 +108,17 @@ def _after_password(user: User, email: str, next_url: str | None):
                                  method=outcome.method)
     if outcome.method in (methods.TOTP, methods.WEBAUTHN):
         return hx_redirect(url_for("auth.app_code" if outcome.method == methods.TOTP else "auth.passkey_step"))
+    _show_send_outcome(outcome)
+    return hx_redirect(url_for("auth.verify"))
+
+
+def _show_send_outcome(outcome: signin.PasswordOutcome) -> None:
+    """Before the code screen: remember a limit on this person, else flash why no text went (busy senders too)."""
     if outcome.send_status == 429 and outcome.refusal != signin.SENDERS_BUSY:
+        # A limit is shown by the code screen itself (one message, with the wait).
         signin_session.set_pending_code(outcome.code_id, retry_after=outcome.retry_after)
     elif outcome.send_error:
-        # A limit is shown by the code screen itself (one message, with the wait); other failures here.
         flash(outcome.send_error, "error")
-    return hx_redirect(url_for("auth.verify"))
 
 
 def _no_pending_sign_in():
