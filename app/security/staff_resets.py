@@ -48,7 +48,7 @@ def apply_now(target: User, staff: User, reason: str, how: str, client: Client) 
         raise SecurityError("Say how you verified the person's identity.", field="identity_verified")
     existing = pending(target)
     if existing is not None:
-        existing.applied_at = utcnow()
+        _close(existing.id, applied_at=utcnow())  # the scheduled one is overtaken (unless just cancelled)
     twofactor.disable(target, client, actor=staff, reason=reason, identity_verified=how)
 
 
@@ -60,10 +60,8 @@ def apply_due(user: User | None = None) -> int:
         stmt = stmt.where(StaffReset.user_id == user.id)
     applied = 0
     for reset_id in db.session.scalars(stmt).all():
-        # Conditional: of two hosts applying at once (cron everywhere), only one does it.
-        won = db.session.execute(update(StaffReset).where(
-            StaffReset.id == reset_id, StaffReset.applied_at.is_(None), StaffReset.cancelled_at.is_(None))
-            .values(applied_at=utcnow())).rowcount == 1
+        # Of two hosts applying at once (cron everywhere), or an owner cancelling meanwhile, one wins.
+        won = _close(reset_id, applied_at=utcnow())
         row = db.session.get(StaffReset, reset_id)
         target = db.session.get(User, row.user_id)
         if not won or target is None or not target.two_factor_enabled:
@@ -82,10 +80,17 @@ def cancel(token: str | None, client: Client) -> User:
     link = mail_links.find(mail_links.CANCEL_STAFF_RESET, token)
     user = db.session.get(User, link.user_id) if link else None
     row = pending(user) if user else None
-    if row is None or not mail_links.consume(link):
+    # Conditional, like apply_due: a reset being applied right now is not also reported cancelled.
+    if row is None or not mail_links.consume(link) or not _close(row.id, cancelled_at=utcnow()):
         db.session.rollback()
         raise SecurityError(DEAD_LINK)
-    row.cancelled_at = utcnow()
     audit.record(audit.ADMIN_RESET_2FA_CANCELLED, client, user=user, reset_id=row.id)
     db.session.commit()
     return user
+
+
+def _close(reset_id: int, **values) -> bool:
+    """Mark a scheduled reset applied or cancelled if it is still neither; tell whether this call did it."""
+    return db.session.execute(update(StaffReset).where(
+        StaffReset.id == reset_id, StaffReset.applied_at.is_(None), StaffReset.cancelled_at.is_(None))
+        .values(**values)).rowcount == 1

@@ -109,3 +109,28 @@ def test_one_scheduled_reset_at_a_time(world):
     schedule(world)
     again = schedule(world)
     assert again.status_code == 422 and "already scheduled" in again.get_data(as_text=True)
+
+
+def test_a_cancel_racing_the_reset_being_applied_is_refused(world, fake_vonage, clock, monkeypatch):
+    # The owner clicks Cancel just as the reset is applied elsewhere (cron, or their own sign-in): the
+    # applied reset stands, and the owner is told the link is dead, never "cancelled".
+    from app.extensions import db
+    from app.models import StaffReset
+    from app.security import mail_links
+
+    schedule(world)
+    token = cancel_token(fake_vonage)
+    consume = mail_links.consume
+
+    def applied_meanwhile(link):
+        # Between the read and the write the row is applied, unseen by the row already loaded (on
+        # PostgreSQL another transaction commits it there; SQLite's write lock serialises the two).
+        db.session.execute(StaffReset.__table__.update().values(applied_at=StaffReset.created_at))
+        return consume(link)
+
+    monkeypatch.setattr(mail_links, "consume", applied_meanwhile)
+    assert world.app.test_client().post("/two-factor/reset/cancel", data={"token": token}).status_code == 410
+    assert events(world.app, audit.ADMIN_RESET_2FA_CANCELLED) == []
+    with world.app.app_context():
+        (row,) = db.session.query(StaffReset).all()
+        assert row.cancelled_at is None  # (the simulated apply went with the refused request's rollback)
