@@ -52,7 +52,8 @@ def method_added(user: User, kind: str, client: Client, *, first: bool, name: st
         audit.record(audit.METHOD_ADDED, client, user=user, method=kind, **({"name": name} if name else {}))
     db.session.commit()
     if not first:
-        notify.send_notice(user.phone_e164, notify.METHOD_ADDED, user=user)
+        # Told on the owner's channels from before: a number just added is not one of them (mail only then).
+        notify.send_notice(None if kind == methods.SMS else user.phone_e164, notify.METHOD_ADDED, user=user)
 
 
 def remove_method(user: User, kind: str, client: Client, remove, *, name: str | None = None) -> None:

@@ -152,3 +152,5 @@ def test_adding_sms_beside_the_app(app, auth, client, clock, fake_vonage):
     user = user_row(app, user_id)
     assert user.phone_e164 == PHONE and user.totp_credential is not None
     assert events(app, user_id, "2fa_method_added") == [{"method": "sms"}]
+    # The notice goes to the owner's earlier channels (mail), never only to the number just added.
+    assert [m["text"] for m in fake_vonage.sent_to(PHONE) if "method was added" in m["text"]] == []
