@@ -47,7 +47,8 @@ def sign_up():
                 user = accounts.create_user(email, password, client())
                 verification.send_link(user, client())
             except accounts.AccountExists:
-                pass  # Answer as for a new account: sign-up must not reveal who has one.
+                # Answer as for a new account, by the same mail path: sign-up must not reveal who has one.
+                verification.take_the_same_path()
             except SecurityError as exc:
                 errors[exc.field or "form"] = exc.message
         if not errors:

@@ -74,6 +74,20 @@ def test_a_taken_address_gets_the_same_answer_and_no_mail(app, client, auth):
     assert [m.to for m in delivered(app)] == ["fresh@example.com"]
 
 
+def test_a_taken_address_takes_the_same_mail_path(app, client, auth, monkeypatch):
+    # The message is composed and queued as for a new account; only the queue drops it.
+    from app import mail
+
+    auth.make_user("taken@example.com")
+    composed = []
+    real = mail.compose
+    monkeypatch.setattr(mail, "compose", lambda to, kind, **context: composed.append(kind) or real(to, kind, **context))
+    sign_up(client, "taken@example.com")
+    sign_up(app.test_client(), "fresh@example.com")
+    assert composed == ["verify_email", "verify_email"]
+    assert [m.to for m in delivered(app)] == ["fresh@example.com"]
+
+
 def test_existing_accounts_start_unverified_and_see_the_banner_with_resend(app, client, auth):
     auth.make_user()
     auth.sign_in_fully()
